@@ -1,0 +1,74 @@
+# The two commands: `make run` and `make test`. Everything else is for people and CI alike.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint fmt typecheck schema schema-check migrations-check check bench worker seed clean
+
+help:
+	@echo "make run     set everything up, start the sandbox (:8100) and the wallet (:8000)"
+	@echo "make test    the whole test suite"
+	@echo "make lint | fmt | typecheck | schema | check | bench | worker | seed"
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+var/dev.env:
+	$(PYTHON) scripts/devinit.py
+
+venv: $(STAMP) var/dev.env
+
+run: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) -m sandbox migrate --noinput
+	$(PY) -m sandbox seed
+	$(PY) manage.py collectstatic --noinput -v0
+	bash scripts/run.sh
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: venv
+	$(VENV)/bin/mypy wallet connectors consent
+
+schema: venv
+	$(PY) manage.py graphql_schema --out schema.graphql
+
+# The committed schema.graphql must match the code.
+schema-check: venv
+	$(PY) manage.py graphql_schema --out var/schema.check.graphql >/dev/null
+	diff -u schema.graphql var/schema.check.graphql
+
+migrations-check: venv
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m sandbox makemigrations --check --dry-run
+
+check: migrations-check schema-check
+	$(PY) manage.py check
+
+bench: venv
+	$(PY) -m bench $(BENCH_ARGS)
+
+worker: venv
+	$(VENV)/bin/celery -A wallet worker --loglevel=INFO --concurrency=2
+
+seed: venv
+	$(PY) -m sandbox seed
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -1,0 +1,43 @@
+"""Write var/dev.env with fresh dev-only keys and secrets, once.
+
+Standard library only: it runs before the virtual environment exists. The file is git-ignored and
+read by both the wallet's and the sandbox's settings; nothing here is ever committed.
+"""
+
+import base64
+import secrets
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def main() -> int:
+    var = ROOT / "var"
+    var.mkdir(exist_ok=True)
+    env_file = var / "dev.env"
+    if env_file.exists():
+        return 0
+    values = {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "SANDBOX_SECRET_KEY": secrets.token_urlsafe(50),
+        # key-encryption keys, "version:base64" entries; the highest version wraps
+        "WALLET_KEKS": f"1:{_key()}",
+        "WALLET_INDEX_KEY": _key(),
+        "WALLET_OIDC_CLIENT_SECRET": secrets.token_urlsafe(32),
+        "WALLET_CONNECTOR_CLIENT_SECRET": secrets.token_urlsafe(32),
+    }
+    tmp = env_file.with_suffix(".tmp")
+    tmp.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    tmp.chmod(0o600)
+    tmp.replace(env_file)
+    print(f"wrote dev-only keys and secrets to {env_file.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Shared fixtures: a real sandbox over HTTP, the wallet pointed at it, and the services policy.
+
+Tests that need PostgreSQL or Redis ask for the `postgres` or `redis_broker` fixture: without the
+service they skip with a reason, unless REQUIRE_SERVICES=1, where they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from connectors import transport
+from wallet.auth import bearer
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _missing_service(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres() -> None:
+    if connection.vendor != "postgresql":
+        _missing_service("needs PostgreSQL: set DATABASE_URL to a PostgreSQL database")
+
+
+@pytest.fixture
+def redis_broker() -> str:
+    url = django_settings.CELERY_BROKER_URL
+    if not url.startswith("redis"):
+        _missing_service("needs Redis: set CELERY_BROKER_URL to a Redis URL")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        _missing_service(f"Redis at CELERY_BROKER_URL does not answer ({type(exc).__name__})")
+    return url
+
+
+@pytest.fixture(scope="session")
+def sandbox_process():  # type: ignore[no-untyped-def]
+    """One sandbox (OIDC provider + upstream simulators) for the whole run, on a free port."""
+    from sandbox.harness import start_sandbox
+
+    with start_sandbox(
+        wallet_client_secret=django_settings.OIDC_RP_CLIENT_SECRET,
+        connector_client_secret=django_settings.CONNECTOR_CLIENT_SECRET,
+    ) as running:
+        yield running
+
+
+def _reset_cached_clients() -> None:
+    bearer._jwks_client.cache_clear()
+    transport.service_tokens = transport.ServiceTokens()
+
+
+@pytest.fixture
+def sandbox(sandbox_process, settings) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """The running sandbox, with the wallet's settings pointed at it for this test."""
+    issuer = sandbox_process.issuer
+    settings.OIDC_ISSUER = issuer
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = f"{issuer}/authorize/"
+    settings.OIDC_OP_TOKEN_ENDPOINT = f"{issuer}/token/"
+    settings.OIDC_OP_USER_ENDPOINT = f"{issuer}/userinfo/"
+    settings.OIDC_OP_JWKS_ENDPOINT = sandbox_process.jwks_url
+    settings.OIDC_OP_END_SESSION_ENDPOINT = f"{issuer}/logout/"
+    settings.CONNECTOR_TOKEN_ENDPOINT = sandbox_process.token_url
+    settings.YOUTH_API_URL = sandbox_process.youth_graphql_url
+    _reset_cached_clients()
+    yield sandbox_process
+    _reset_cached_clients()

@@ -1,0 +1,120 @@
+"""Bearer access tokens (RFC 9068 JWTs from the city's provider), validated locally.
+
+The signing keys come from the issuer's JWKS through PyJWKClient, which caches them and fetches
+again when a token names an unknown `kid`. Only the `kid` of a token's header is used to pick a
+key: `jku`, `x5u` and `jwk` headers are never followed, and PyJWT refuses a `crit` header naming an
+extension it does not know.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+AT_JWT_TYPES = {"at+jwt", "application/at+jwt"}
+
+
+class TokenError(Exception):
+    """The token is not acceptable: 401 `invalid_token`. The message is safe to show."""
+
+    error = "invalid_token"
+    status = 401
+
+
+class InsufficientScope(TokenError):
+    error = "insufficient_scope"
+    status = 403
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    issuer: str
+    subject: str
+    client_id: str
+    scopes: frozenset[str]
+    loa: str | None
+    claims: dict[str, Any]
+
+
+@functools.cache
+def _jwks_client(jwks_url: str, lifespan: int, timeout: float) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=lifespan, timeout=timeout)
+
+
+def jwks_client() -> jwt.PyJWKClient:
+    return _jwks_client(
+        settings.OIDC_OP_JWKS_ENDPOINT, settings.WALLET_JWKS_CACHE_SECONDS, settings.OIDC_TIMEOUT
+    )
+
+
+def access_token_validate(token: str, *, required_scope: str | None = None) -> AccessToken:
+    """Validate signature, algorithm, type and claims; raise TokenError with a safe reason."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise TokenError("The access token is malformed") from None
+    algorithm = header.get("alg")
+    if algorithm not in settings.WALLET_API_TOKEN_ALGORITHMS:
+        raise TokenError("The access token's algorithm is not accepted")
+    if settings.WALLET_API_REQUIRE_AT_JWT_TYP and str(header.get("typ", "")).lower() not in AT_JWT_TYPES:
+        raise TokenError("The token is not an access token")
+    try:
+        signing_key = jwks_client().get_signing_key(str(header.get("kid", "")))
+    except jwt.PyJWKClientConnectionError:
+        logger.warning("could not fetch the issuer's JWKS")
+        raise TokenError("The access token cannot be verified right now") from None
+    except jwt.PyJWKClientError:
+        raise TokenError("The access token's signing key is unknown") from None
+    try:
+        claims = jwt.decode(
+            token,
+            key=signing_key.key,
+            algorithms=[algorithm],
+            audience=settings.WALLET_API_AUDIENCE,
+            issuer=settings.OIDC_ISSUER,
+            leeway=settings.WALLET_TOKEN_LEEWAY_SECONDS,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"], "strict_aud": False},
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenError("The access token expired") from None
+    except jwt.InvalidAudienceError:
+        raise TokenError("The access token is not meant for this API") from None
+    except jwt.InvalidIssuerError:
+        raise TokenError("The access token comes from an unknown issuer") from None
+    except jwt.ImmatureSignatureError:
+        raise TokenError("The access token is not valid yet") from None
+    except jwt.PyJWTError:
+        raise TokenError("The access token is invalid") from None
+
+    client_id = claims.get("client_id") or claims.get("azp")
+    if not isinstance(client_id, str) or not client_id:
+        raise TokenError("The access token names no client")
+    if not isinstance(claims["sub"], str) or not claims["sub"]:
+        raise TokenError("The access token names no subject")
+    scopes = frozenset(str(claims.get("scope", "")).split())
+    if required_scope and required_scope not in scopes:
+        raise InsufficientScope(f"The access token lacks the scope {required_scope!r}")
+    loa = claims.get("loa")
+    return AccessToken(
+        issuer=claims["iss"],
+        subject=claims["sub"],
+        client_id=client_id,
+        scopes=scopes,
+        loa=loa if isinstance(loa, str) else None,
+        claims=claims,
+    )
+
+
+def www_authenticate(error: TokenError) -> str:
+    description = str(error).replace('"', "'")
+    value = f'Bearer realm="oma-helsinki-wallet", error="{error.error}", error_description="{description}"'
+    if isinstance(error, InsufficientScope) and settings.WALLET_API_SCOPE:
+        value += f', scope="{settings.WALLET_API_SCOPE}"'
+    return value

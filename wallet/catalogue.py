@@ -1,0 +1,107 @@
+"""The field catalogue: every kind of data the wallet holds and every field in it.
+
+Each field has a stable dotted id `<source>.<kind>.<field>` (`profile.<field>` for the profile),
+labels in Finnish, Swedish and English and a sensitivity flag. Consents, receipts, exports and the
+GraphQL types are driven from here. Connectors register their kinds when their app loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ValueType(StrEnum):
+    STRING = "string"
+    DATE = "date"
+    DATETIME = "datetime"
+    BOOLEAN = "boolean"
+    DECIMAL = "decimal"
+    INTEGER = "integer"
+    LIST = "list"
+
+
+@dataclass(frozen=True)
+class Labels:
+    fi: str
+    sv: str
+    en: str
+
+
+@dataclass(frozen=True)
+class CatalogueField:
+    key: str  # the key in the record's decrypted payload
+    labels: Labels
+    value_type: ValueType = ValueType.STRING
+    sensitive: bool = False
+    self_entered: bool = False
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    source: str
+    kind: str | None  # None for the profile, whose ids are `profile.<field>`
+    labels: Labels
+    fields: tuple[CatalogueField, ...]
+    _by_key: dict[str, CatalogueField] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_key", {f.key: f for f in self.fields})
+
+    @property
+    def id(self) -> str:
+        return self.source if self.kind is None else f"{self.source}.{self.kind}"
+
+    def field_id(self, key: str) -> str:
+        return f"{self.id}.{key}"
+
+    def field(self, key: str) -> CatalogueField:
+        return self._by_key[key]
+
+    def keys(self) -> list[str]:
+        return [f.key for f in self.fields]
+
+
+_KINDS: dict[str, RecordKind] = {}
+
+
+def register(kind: RecordKind) -> RecordKind:
+    existing = _KINDS.get(kind.id)
+    if existing is not None and existing != kind:
+        raise ValueError(f"record kind {kind.id} is registered twice with different fields")
+    _KINDS[kind.id] = kind
+    return kind
+
+
+def kinds() -> list[RecordKind]:
+    return list(_KINDS.values())
+
+
+def kind(kind_id: str) -> RecordKind:
+    return _KINDS[kind_id]
+
+
+def field_ids() -> list[str]:
+    return [k.field_id(f.key) for k in _KINDS.values() for f in k.fields]
+
+
+PROFILE = register(
+    RecordKind(
+        source="profile",
+        kind=None,
+        labels=Labels("Omat tiedot", "Egna uppgifter", "Profile"),
+        fields=(
+            CatalogueField("first_name", Labels("Etunimi", "Förnamn", "First name"), self_entered=True),
+            CatalogueField("last_name", Labels("Sukunimi", "Efternamn", "Last name"), self_entered=True),
+            CatalogueField("nickname", Labels("Kutsumanimi", "Tilltalsnamn", "Nickname"), self_entered=True),
+            CatalogueField("email", Labels("Sähköposti", "E-post", "Email"), self_entered=True),
+            CatalogueField("phone", Labels("Puhelin", "Telefon", "Phone"), self_entered=True),
+            CatalogueField("address", Labels("Osoite", "Adress", "Address"), self_entered=True),
+            CatalogueField(
+                "preferred_language",
+                Labels("Asiointikieli", "Kontaktspråk", "Preferred language"),
+                self_entered=True,
+            ),
+        ),
+    )
+)

@@ -1,0 +1,207 @@
+"""Envelope encryption: per-citizen data keys wrapped by versioned key-encryption keys (KEKs).
+
+- A citizen's data key is 32 random bytes (AES-256-GCM). It is stored only wrapped by a KEK; the
+  KEK lives outside the database and comes through a `KekProvider`.
+- Every personal value is sealed under the data key with a fresh 96-bit nonce and associated data
+  naming (citizen, table, row, field, data-key generation), so a ciphertext moved anywhere else
+  fails to open.
+- Exact-match look-ups use blind indexes: HMAC-SHA256 under a key derived per purpose from a
+  separate index key, never from an encryption key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+NONCE_BYTES = 12
+KEY_BYTES = 32
+# First byte of every ciphertext: lets the format change later without guessing.
+CIPHERTEXT_FORMAT = b"\x01"
+
+
+class CryptoError(Exception):
+    """Base class; messages never contain key material or plaintext."""
+
+
+class DecryptionError(CryptoError):
+    pass
+
+
+class MissingKeyError(CryptoError):
+    pass
+
+
+@dataclass(frozen=True)
+class Kek:
+    version: int
+    key: bytes
+
+    def __repr__(self) -> str:  # keep key bytes out of tracebacks and logs
+        return f"Kek(version={self.version})"
+
+
+class KekProvider(Protocol):
+    """Where key-encryption keys come from: settings here, a KMS or an HSM later."""
+
+    def current(self) -> Kek: ...
+
+    def get(self, version: int) -> Kek: ...
+
+    def versions(self) -> list[int]: ...
+
+
+class SettingsKekProvider:
+    """KEKs from a "version:base64url-key,version:base64url-key" string."""
+
+    def __init__(self, spec: str) -> None:
+        self._keks: dict[int, Kek] = {}
+        for entry in filter(None, (part.strip() for part in spec.split(","))):
+            version_text, sep, key_text = entry.partition(":")
+            if not sep or not version_text.isdigit():
+                raise ImproperlyConfigured("WALLET_KEKS entries must look like 'version:base64key'")
+            try:
+                key = base64.urlsafe_b64decode(key_text.encode() + b"=" * (-len(key_text) % 4))
+            except (binascii.Error, ValueError) as exc:
+                raise ImproperlyConfigured(f"WALLET_KEKS version {version_text}: not base64") from exc
+            if len(key) != KEY_BYTES:
+                raise ImproperlyConfigured(
+                    f"WALLET_KEKS version {version_text}: key must be {KEY_BYTES} bytes"
+                )
+            self._keks[int(version_text)] = Kek(int(version_text), key)
+        if not self._keks:
+            raise ImproperlyConfigured("WALLET_KEKS holds no key")
+
+    def current(self) -> Kek:
+        return self._keks[max(self._keks)]
+
+    def get(self, version: int) -> Kek:
+        try:
+            return self._keks[version]
+        except KeyError:
+            raise MissingKeyError(f"key-encryption key version {version} is not configured") from None
+
+    def versions(self) -> list[int]:
+        return sorted(self._keks)
+
+
+@functools.cache
+def _provider_for(spec: str) -> SettingsKekProvider:
+    return SettingsKekProvider(spec)
+
+
+def kek_provider() -> KekProvider:
+    return _provider_for(settings.WALLET_KEKS)
+
+
+def _associated_data(*parts: object) -> bytes:
+    # JSON keeps the parts unambiguous ("a|b","c" never equals "a","b|c").
+    return json.dumps([str(part) for part in parts], separators=(",", ":")).encode()
+
+
+def _seal(aead: AESGCM, plaintext: bytes, aad: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return CIPHERTEXT_FORMAT + nonce + aead.encrypt(nonce, plaintext, aad)
+
+
+def _open(aead: AESGCM, ciphertext: bytes, aad: bytes) -> bytes:
+    ciphertext = bytes(ciphertext)
+    if ciphertext[:1] != CIPHERTEXT_FORMAT or len(ciphertext) < 1 + NONCE_BYTES + 16:
+        raise DecryptionError("ciphertext has an unknown format")
+    nonce, body = ciphertext[1 : 1 + NONCE_BYTES], ciphertext[1 + NONCE_BYTES :]
+    try:
+        return aead.decrypt(nonce, body, aad)
+    except InvalidTag:
+        raise DecryptionError(
+            "ciphertext does not open: altered, moved to another row, or wrong key"
+        ) from None
+
+
+def data_key_generate() -> bytes:
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def data_key_wrap(*, data_key: bytes, citizen_id: UUID, generation: int) -> tuple[int, bytes]:
+    """Wrap under the newest KEK; returns (kek version, wrapped key)."""
+    kek = kek_provider().current()
+    aad = _associated_data("data-key", citizen_id, generation, kek.version)
+    return kek.version, _seal(AESGCM(kek.key), data_key, aad)
+
+
+def data_key_unwrap(
+    *, wrapped: bytes, kek_version: int, citizen_id: UUID, generation: int
+) -> bytes:
+    kek = kek_provider().get(kek_version)
+    aad = _associated_data("data-key", citizen_id, generation, kek_version)
+    return _open(AESGCM(kek.key), wrapped, aad)
+
+
+class CitizenCipher:
+    """One citizen's unwrapped data key, for the length of one request or one task."""
+
+    def __init__(self, *, citizen_id: UUID, generation: int, data_key: bytes) -> None:
+        self.citizen_id = citizen_id
+        self.generation = generation
+        self._aead = AESGCM(data_key)
+
+    def __repr__(self) -> str:
+        return f"CitizenCipher(citizen_id={self.citizen_id}, generation={self.generation})"
+
+    def _aad(self, table: str, row_id: object, field: str) -> bytes:
+        return _associated_data("value", self.citizen_id, table, row_id, field, self.generation)
+
+    def seal(self, *, table: str, row_id: object, field: str, plaintext: bytes) -> bytes:
+        return _seal(self._aead, plaintext, self._aad(table, row_id, field))
+
+    def open(self, *, table: str, row_id: object, field: str, ciphertext: bytes) -> bytes:
+        return _open(self._aead, ciphertext, self._aad(table, row_id, field))
+
+    def seal_json(self, *, table: str, row_id: object, field: str, value: Any) -> bytes:
+        plaintext = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+        return self.seal(table=table, row_id=row_id, field=field, plaintext=plaintext.encode())
+
+    def open_json(self, *, table: str, row_id: object, field: str, ciphertext: bytes) -> Any:
+        return json.loads(self.open(table=table, row_id=row_id, field=field, ciphertext=ciphertext))
+
+
+@functools.cache
+def _index_key(index_key_spec: str, purpose: str) -> bytes:
+    raw = base64.urlsafe_b64decode(index_key_spec.encode() + b"=" * (-len(index_key_spec) % 4))
+    if len(raw) < KEY_BYTES:
+        raise ImproperlyConfigured(f"WALLET_INDEX_KEY must be at least {KEY_BYTES} bytes")
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"blind-index:{purpose}".encode())
+    return hkdf.derive(raw)
+
+
+def normalize_for_index(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip().casefold()
+
+
+def blind_index(*, purpose: str, value: str) -> str:
+    """Hex HMAC-SHA256 of the normalized value under the index key derived for `purpose`."""
+    key = _index_key(settings.WALLET_INDEX_KEY, purpose)
+    return hmac.new(key, normalize_for_index(value).encode(), hashlib.sha256).hexdigest()
+
+
+def content_digest(*, purpose: str, value: Any) -> str:
+    """Keyed digest of a JSON value: detects change without a dictionary-guessable plain hash."""
+    key = _index_key(settings.WALLET_INDEX_KEY, purpose)
+    canonical = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,168 @@
+"""GraphQL types of the citizen's own data. Every type lists its fields explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import graphene
+
+from wallet import catalogue
+from wallet.auth.principal import Principal
+from wallet.selectors import CitizenWallet, ProfileValue, RecordView
+
+SENSITIVE_MIN_LOA = "substantial"
+
+
+def _profile_value(key: str) -> Any:
+    def resolve(root: dict[str, ProfileValue], info: Any) -> str | None:
+        entry = root.get(key)
+        return entry.value if entry else None
+
+    return resolve
+
+
+class ProfileFieldSource(graphene.ObjectType):
+    """Where one profile value came from: the identity provider or the citizen."""
+
+    field_id = graphene.String(required=True)
+    source = graphene.String(required=True)
+    updated_at = graphene.DateTime()
+
+
+class ProfileType(graphene.ObjectType):
+    class Meta:
+        name = "Profile"
+
+    first_name = graphene.String(resolver=_profile_value("first_name"))
+    last_name = graphene.String(resolver=_profile_value("last_name"))
+    nickname = graphene.String(resolver=_profile_value("nickname"))
+    email = graphene.String(resolver=_profile_value("email"))
+    phone = graphene.String(resolver=_profile_value("phone"))
+    address = graphene.String(resolver=_profile_value("address"))
+    preferred_language = graphene.String(resolver=_profile_value("preferred_language"))
+    sources = graphene.List(graphene.NonNull(ProfileFieldSource), required=True)
+
+    @staticmethod
+    def resolve_sources(root: dict[str, ProfileValue], info: Any) -> list[dict[str, Any]]:
+        return [
+            {"field_id": catalogue.PROFILE.field_id(key), "source": v.source, "updated_at": v.updated_at}
+            for key, v in root.items()
+        ]
+
+
+@dataclass(frozen=True)
+class RecordRoot:
+    """A decrypted record plus who is looking, so sensitive fields can be held back."""
+
+    record: RecordView
+    principal: Principal
+    kind: catalogue.RecordKind
+
+    def visible(self, key: str) -> bool:
+        return not self.kind.field(key).sensitive or self.principal.loa_at_least(SENSITIVE_MIN_LOA)
+
+    def value(self, key: str) -> Any:
+        return self.record.get(key) if self.visible(key) else None
+
+    def withheld(self) -> list[str]:
+        return [self.kind.field_id(key) for key in self.kind.keys() if not self.visible(key)]
+
+
+def _record_value(key: str) -> Any:
+    def resolve(root: RecordRoot, info: Any) -> Any:
+        return root.value(key)
+
+    return resolve
+
+
+class RecordSource(graphene.ObjectType):
+    """Where a record came from and how fresh it is."""
+
+    source = graphene.String(required=True)
+    fetched_at = graphene.DateTime(required=True)
+    upstream_modified_at = graphene.DateTime()
+    state = graphene.String(required=True)
+
+
+def _record_origin(root: RecordRoot, info: Any) -> dict[str, Any]:
+    record = root.record
+    return {
+        "source": record.source,
+        "fetched_at": record.fetched_at,
+        "upstream_modified_at": record.upstream_modified_at,
+        "state": record.state,
+    }
+
+
+class RecordMetaFields:
+    """Fields every record type carries (graphene collects fields from mixins too)."""
+
+    origin = graphene.Field(RecordSource, required=True, resolver=_record_origin)
+    withheld_fields = graphene.List(
+        graphene.NonNull(graphene.String),
+        required=True,
+        description="Catalogue ids of fields held back: they need a stronger login.",
+        resolver=lambda root, info: root.withheld(),
+    )
+
+
+class ContactPerson(graphene.ObjectType):
+    first_name = graphene.String()
+    last_name = graphene.String()
+    phone = graphene.String()
+    email = graphene.String()
+
+
+class YouthMembershipStatus(graphene.Enum):
+    ACTIVE = "ACTIVE"
+    PENDING = "PENDING"
+    RENEWING = "RENEWING"
+    EXPIRED = "EXPIRED"
+
+
+class YouthMembershipType(RecordMetaFields, graphene.ObjectType):
+    class Meta:
+        name = "YouthMembership"
+
+    membership_number = graphene.String(resolver=_record_value("membership_number"))
+    status = graphene.Field(YouthMembershipStatus, resolver=_record_value("status"))
+    expiration = graphene.Date(resolver=_record_value("expiration"))
+    birth_date = graphene.Date(resolver=_record_value("birth_date"))
+    school_name = graphene.String(resolver=_record_value("school_name"))
+    school_class = graphene.String(resolver=_record_value("school_class"))
+    language_at_home = graphene.String(resolver=_record_value("language_at_home"))
+    photo_usage_approved = graphene.Boolean(resolver=_record_value("photo_usage_approved"))
+    approver_first_name = graphene.String(resolver=_record_value("approver_first_name"))
+    approver_last_name = graphene.String(resolver=_record_value("approver_last_name"))
+    approver_phone = graphene.String(resolver=_record_value("approver_phone"))
+    approver_email = graphene.String(resolver=_record_value("approver_email"))
+    additional_contact_persons = graphene.List(
+        graphene.NonNull(ContactPerson), resolver=_record_value("additional_contact_persons")
+    )
+
+
+@dataclass(frozen=True)
+class MeRoot:
+    wallet: CitizenWallet
+    principal: Principal
+
+
+class MeType(graphene.ObjectType):
+    """The signed-in citizen's own data."""
+
+    class Meta:
+        name = "Me"
+
+    profile = graphene.Field(ProfileType, required=True)
+    youth_membership = graphene.Field(YouthMembershipType)
+
+    @staticmethod
+    def resolve_profile(root: MeRoot, info: Any) -> dict[str, ProfileValue]:
+        return root.wallet.profile
+
+    @staticmethod
+    def resolve_youth_membership(root: MeRoot, info: Any) -> RecordRoot | None:
+        kind = catalogue.kind("youth.membership")
+        records = root.wallet.records(source="youth", kind="membership")
+        return RecordRoot(records[0], root.principal, kind) if records else None

@@ -1,0 +1,118 @@
+"""The one GraphQL endpoint, for browser sessions and bearer tokens alike.
+
+- With an `Authorization` header the request is a bearer-token API call: cookies are ignored and
+  CSRF does not apply (a cross-site page cannot set that header). A bad token is a 401 with
+  `WWW-Authenticate`, a missing scope a 403, never a 500.
+- Without it, the browser's session cookie is used and CSRF protection applies.
+- Exception text never reaches a client: errors carry a stable `extensions.code`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from graphene.validation import depth_limit_validator
+from graphene_django.views import GraphQLView
+from graphql import GraphQLError, specified_rules
+from graphql.validation import NoSchemaIntrospectionCustomRule
+
+from wallet.auth import bearer
+from wallet.auth.principal import principal_from_session, principal_from_token
+from wallet.graphql.errors import ApiError, ErrorCode
+from wallet.services import citizen_get_or_create, profile_update_from_claims
+
+logger = logging.getLogger(__name__)
+
+
+def _validation_rules() -> tuple[Any, ...]:
+    rules: list[Any] = [*specified_rules, depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH)]
+    if not settings.DEBUG:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return tuple(rules)
+
+
+def _csrf_failure_check(request: HttpRequest) -> HttpResponse | None:
+    return CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+
+
+def _token_error_response(error: bearer.TokenError) -> JsonResponse:
+    code = ErrorCode.UNAUTHENTICATED if error.status == 401 else ErrorCode.PERMISSION_DENIED
+    response = JsonResponse(
+        {"errors": [{"message": str(error), "extensions": {"code": code.value}}]}, status=error.status
+    )
+    response["WWW-Authenticate"] = bearer.www_authenticate(error)
+    add_never_cache_headers(response)
+    return response
+
+
+def authenticate_bearer(request: HttpRequest) -> None:
+    """Validate the bearer token and attach the citizen it speaks for to the request."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise bearer.TokenError("The Authorization header must carry a bearer token")
+    access_token = bearer.access_token_validate(token.strip(), required_scope=settings.WALLET_API_SCOPE)
+    citizen, created = citizen_get_or_create(issuer=access_token.issuer, subject=access_token.subject)
+    if not citizen.is_active:
+        raise bearer.TokenError("The account is closed")
+    if created:
+        # A citizen whose first visit is through the API: the token's claims start the profile.
+        profile_update_from_claims(citizen=citizen, claims=access_token.claims)
+    request.user = citizen
+    request.principal = principal_from_token(access_token, citizen)  # type: ignore[attr-defined]
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class WalletGraphQLView(GraphQLView):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if "Authorization" in request.headers:
+            try:
+                authenticate_bearer(request)
+            except bearer.TokenError as error:
+                return _token_error_response(error)
+        else:
+            if request.method == "POST":
+                csrf_failure = _csrf_failure_check(request)
+                if csrf_failure is not None:
+                    return csrf_failure
+            request.principal = principal_from_session(request)  # type: ignore[attr-defined]
+        self.validation_rules = _validation_rules()
+        response = super().dispatch(request, *args, **kwargs)
+        # Personal data: never cached by a browser or a proxy.
+        add_never_cache_headers(response)
+        patch_cache_control(response, private=True)
+        return response
+
+    @staticmethod
+    def format_error(error: Exception) -> dict[str, Any]:
+        if isinstance(error, GraphQLError):
+            original = error.original_error
+            if original is None or isinstance(error, ApiError) or isinstance(original, ApiError):
+                formatted = dict(error.formatted)
+                api_error = original if isinstance(original, ApiError) else error
+                code = (api_error.extensions or {}).get("code", ErrorCode.INVALID.value)
+                formatted["extensions"] = {"code": code}
+                if isinstance(original, ApiError):
+                    formatted["message"] = original.message
+                return formatted
+            logger.error(
+                "GraphQL resolver failed: %s", type(original).__name__, exc_info=original
+            )
+            return {
+                "message": "Something went wrong on our side.",
+                "locations": error.formatted.get("locations"),
+                "path": error.path,
+                "extensions": {"code": ErrorCode.INTERNAL_ERROR.value},
+            }
+        # HttpError from graphene-django (bad method, no query): its message is ours.
+        return {"message": str(error), "extensions": {"code": ErrorCode.INVALID.value}}
+
+    def json_encode(self, request: HttpRequest, d: Any, pretty: bool = False) -> str:
+        return json.dumps(d, separators=(",", ":"), default=str)

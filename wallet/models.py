@@ -1,0 +1,118 @@
+"""The wallet's core tables. No column holds a personal value in plaintext: payloads are sealed
+with `wallet.crypto`, identifiers that need exact-match look-ups are blind indexes."""
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class CitizenManager(BaseUserManager["Citizen"]):
+    def get_by_natural_key(self, username: str) -> "Citizen":
+        return self.get(pk=username)
+
+
+class Citizen(AbstractBaseUser, PermissionsMixin):
+    """A person known to the city's OpenID Connect provider, keyed by (issuer, sub), never email.
+
+    Admins are citizens too: staff status comes from a role claim at login. There is no password:
+    the column inherited from AbstractBaseUser always holds an unusable marker.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    USERNAME_FIELD = "id"
+    REQUIRED_FIELDS = ["issuer", "subject"]
+
+    objects = CitizenManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="citizen_unique_identity")
+        ]
+
+    def __str__(self) -> str:
+        return f"Citizen {self.id}"
+
+
+class CitizenKey(models.Model):
+    """The citizen's data key, only ever stored wrapped by a key-encryption key.
+
+    `generation` counts data-key replacements (it is part of every ciphertext's associated data);
+    `kek_version` names the KEK that wrapped this copy. Deleting this row crypto-shreds the
+    citizen: every ciphertext of theirs, including copies in backups, becomes unreadable.
+    """
+
+    citizen = models.OneToOneField(
+        Citizen, on_delete=models.CASCADE, primary_key=True, related_name="data_key"
+    )
+    generation = models.PositiveIntegerField(default=1)
+    kek_version = models.PositiveIntegerField()
+    wrapped_key = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    wrapped_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Data key of {self.citizen_id} (gen {self.generation}, KEK v{self.kek_version})"
+
+
+class Profile(models.Model):
+    """Self-entered and provider-supplied profile, sealed as one payload (one decryption a read).
+
+    The payload maps each field to {"value", "source", "updated_at"} so the citizen sees where
+    every value came from.
+    """
+
+    citizen = models.OneToOneField(
+        Citizen, on_delete=models.CASCADE, primary_key=True, related_name="profile"
+    )
+    payload = models.BinaryField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.citizen_id}"
+
+
+class DataRecord(models.Model):
+    """One record a connector brought from an upstream system, sealed whole.
+
+    `external_key` is a blind index of (source, kind, upstream id): upstream ids such as
+    membership numbers are personal data. `content_digest` (keyed) lets an unchanged record be
+    skipped without decrypting it.
+    """
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Ended upstream"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="records")
+    source = models.CharField(max_length=32)
+    kind = models.CharField(max_length=64)
+    external_key = models.CharField(max_length=64)
+    payload = models.BinaryField()
+    content_digest = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
+    fetched_at = models.DateTimeField()
+    upstream_modified_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "kind", "external_key"], name="record_unique_upstream_identity"
+            )
+        ]
+        indexes = [models.Index(fields=["citizen", "source", "kind"], name="record_citizen_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.source}.{self.kind} record {self.id}"

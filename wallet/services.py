@@ -1,0 +1,197 @@
+"""Writes to the wallet's core domain: citizens, profiles, data records."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from wallet import catalogue, crypto
+from wallet.keys import citizen_cipher
+from wallet.models import Citizen, DataRecord, Profile
+
+logger = logging.getLogger(__name__)
+
+PROFILE_TABLE = "wallet_profile"
+RECORD_TABLE = "wallet_datarecord"
+
+# OIDC standard claims that seed the profile, and the profile field each one fills.
+PROFILE_CLAIMS = {
+    "given_name": "first_name",
+    "family_name": "last_name",
+    "nickname": "nickname",
+    "email": "email",
+    "phone_number": "phone",
+    "locale": "preferred_language",
+}
+SOURCE_PROVIDER = "oidc"
+SOURCE_CITIZEN = "citizen"
+
+
+def citizen_get_or_create(*, issuer: str, subject: str) -> tuple[Citizen, bool]:
+    """The citizen for (issuer, sub); created with an unusable password on first sight."""
+    try:
+        return Citizen.objects.get(issuer=issuer, subject=subject), False
+    except Citizen.DoesNotExist:
+        pass
+    citizen = Citizen(issuer=issuer, subject=subject)
+    citizen.set_unusable_password()
+    try:
+        with transaction.atomic():
+            citizen.save(force_insert=True)
+    except IntegrityError:  # a concurrent first request won
+        return Citizen.objects.get(issuer=issuer, subject=subject), False
+    return citizen, True
+
+
+def profile_update_from_claims(*, citizen: Citizen, claims: Mapping[str, Any]) -> bool:
+    """Fill the profile from identity-provider claims; values the citizen entered themselves win.
+
+    Returns whether anything changed.
+    """
+    incoming = {
+        field_key: str(claims[claim])
+        for claim, field_key in PROFILE_CLAIMS.items()
+        if isinstance(claims.get(claim), str) and claims[claim].strip()
+    }
+    if not incoming:
+        return False
+    cipher = citizen_cipher(citizen=citizen)
+    with transaction.atomic():
+        profile = Profile.objects.select_for_update().filter(citizen=citizen).first()
+        entries = _profile_entries(profile, cipher) if profile else {}
+        now = timezone.now().isoformat()
+        changed = False
+        for key, value in incoming.items():
+            current = entries.get(key)
+            if current and current.get("source") == SOURCE_CITIZEN:
+                continue
+            if current and current.get("value") == value:
+                continue
+            entries[key] = {"value": value, "source": SOURCE_PROVIDER, "updated_at": now}
+            changed = True
+        if changed:
+            _profile_save(citizen=citizen, profile=profile, entries=entries, cipher=cipher)
+    return changed
+
+
+def _profile_entries(profile: Profile, cipher: crypto.CitizenCipher) -> dict[str, dict[str, Any]]:
+    return cipher.open_json(
+        table=PROFILE_TABLE, row_id=profile.pk, field="payload", ciphertext=profile.payload
+    )
+
+
+def _profile_save(
+    *,
+    citizen: Citizen,
+    profile: Profile | None,
+    entries: dict[str, dict[str, Any]],
+    cipher: crypto.CitizenCipher,
+) -> None:
+    unknown = set(entries) - set(catalogue.PROFILE.keys())
+    if unknown:
+        raise ValueError(f"unknown profile fields: {sorted(unknown)}")
+    payload = cipher.seal_json(table=PROFILE_TABLE, row_id=citizen.pk, field="payload", value=entries)
+    if profile is None:
+        Profile.objects.create(citizen=citizen, payload=payload)
+    else:
+        profile.payload = payload
+        profile.save(update_fields=["payload", "updated_at"])
+
+
+@dataclass(frozen=True)
+class UpstreamRecord:
+    """One record as a connector parsed it, ready to be sealed."""
+
+    kind: str
+    external_id: str
+    payload: dict[str, Any]
+    upstream_modified_at: datetime | None = None
+
+
+@dataclass
+class UpsertCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ended: int = 0
+    seen_ids: set[str] = field(default_factory=set, repr=False)
+
+    def add(self, other: UpsertCounts) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.ended += other.ended
+
+
+def record_external_key(*, source: str, kind: str, external_id: str) -> str:
+    return crypto.blind_index(purpose="record-external-id", value=f"{source}\x1f{kind}\x1f{external_id}")
+
+
+def records_upsert(
+    *,
+    citizen: Citizen,
+    source: str,
+    records: Iterable[UpstreamRecord],
+    complete_kinds: Iterable[str] = (),
+    fetched_at: datetime | None = None,
+) -> UpsertCounts:
+    """Idempotently store one citizen's records from one source.
+
+    The same upstream data twice writes nothing the second time. For each kind in
+    `complete_kinds` the records given are everything upstream holds, so an active record of that
+    kind that was not given is marked ended (never deleted).
+    """
+    fetched_at = fetched_at or timezone.now()
+    cipher = citizen_cipher(citizen=citizen)
+    counts = UpsertCounts()
+    incoming: dict[str, UpstreamRecord] = {}
+    digests: dict[str, str] = {}
+    for record in records:
+        catalogue.kind(f"{source}.{record.kind}")  # an undeclared kind is a programming error
+        key = record_external_key(source=source, kind=record.kind, external_id=record.external_id)
+        incoming[key] = record  # an upstream duplicate collapses onto one row
+        digests[key] = crypto.content_digest(purpose="record-content", value=record.payload)
+
+    with transaction.atomic():
+        existing = {
+            row.external_key: row
+            for row in DataRecord.objects.select_for_update().filter(citizen=citizen, source=source)
+        }
+        for key, record in incoming.items():
+            row = existing.get(key)
+            if row is not None and row.content_digest == digests[key] and row.state == DataRecord.State.ACTIVE:
+                counts.unchanged += 1
+                continue
+            if row is None:
+                row = DataRecord(
+                    citizen=citizen, source=source, kind=record.kind, external_key=key, fetched_at=fetched_at
+                )
+                counts.created += 1
+            else:
+                counts.updated += 1
+            row.payload = cipher.seal_json(
+                table=RECORD_TABLE, row_id=row.pk, field="payload", value=record.payload
+            )
+            row.content_digest = digests[key]
+            row.state = DataRecord.State.ACTIVE
+            row.ended_at = None
+            row.fetched_at = fetched_at
+            row.upstream_modified_at = record.upstream_modified_at
+            row.save()
+        complete = set(complete_kinds)
+        gone = [
+            row.pk
+            for key, row in existing.items()
+            if key not in incoming and row.kind in complete and row.state == DataRecord.State.ACTIVE
+        ]
+        if gone:
+            counts.ended = DataRecord.objects.filter(pk__in=gone).update(
+                state=DataRecord.State.ENDED, ended_at=fetched_at, updated_at=fetched_at
+            )
+    return counts

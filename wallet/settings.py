@@ -1,0 +1,243 @@
+"""Settings for the wallet: one module, values from the environment.
+
+Integrations switch on by their URL being set: `DATABASE_URL` (PostgreSQL instead of the embedded
+SQLite), `CELERY_BROKER_URL` (Celery workers instead of in-process tasks). Secrets can be given as
+`NAME_FILE` paths. For local development `var/dev.env` (written by `scripts/devinit.py`) is read
+when present; it never overrides a variable that is already set.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+_env_file = Path(env.str("WALLET_ENV_FILE", default=str(VAR_DIR / "dev.env")))
+if _env_file.is_file():
+    environ.Env.read_env(_env_file, overwrite=False)
+
+
+def _strict_bool(name: str, default: bool) -> bool:
+    """django-environ reads any unknown word as False; a typo in a flag should stop start-up."""
+    raw = env.str(name, default="").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {raw!r}")
+
+
+def _secret(name: str) -> str:
+    """A required secret, from NAME or from the file named by NAME_FILE."""
+    file_path = env.str(f"{name}_FILE", default="")
+    if file_path:
+        return Path(file_path).read_text().strip()
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} (or {name}_FILE) is not set; for local development run `make var/dev.env`"
+        )
+    return value
+
+
+DEBUG = _strict_bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = _secret("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+WALLET_BASE_URL = env.str("WALLET_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "mozilla_django_oidc",
+    "graphene_django",
+    "wallet",
+    "connectors",
+    "consent",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "wallet.urls"
+WSGI_APPLICATION = "wallet.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'wallet.sqlite3'}"),
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the in-process sync write while pages are read; a busy timeout instead of
+    # "database is locked" when two writers meet.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "wallet.Citizen"
+AUTHENTICATION_BACKENDS = ["wallet.auth.oidc.CitizenOIDCBackend"]
+LOGIN_URL = "oidc_authentication_init"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "fi"
+LANGUAGES = [("fi", "Suomi"), ("sv", "Svenska"), ("en", "English")]
+TIME_ZONE = "Europe/Helsinki"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Sessions, cookies and headers -------------------------------------------------------------
+SESSION_COOKIE_NAME = "wallet_sessionid"
+CSRF_COOKIE_NAME = "wallet_csrftoken"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 8
+_secure = not DEBUG and _strict_bool("WALLET_SECURE_COOKIES", default=True)
+SESSION_COOKIE_SECURE = _secure
+CSRF_COOKIE_SECURE = _secure
+# TLS usually ends at the load balancer, which redirects; set this where it does not.
+SECURE_SSL_REDIRECT = _strict_bool("WALLET_SSL_REDIRECT", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("WALLET_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", env.str("OIDC_ISSUER", default="http://127.0.0.1:8100/idp")],
+        "base-uri": ["'none'"],
+    }
+}
+
+# --- Identity: the city's OpenID Connect provider ----------------------------------------------
+# The endpoints default to the sandbox's (django-oauth-toolkit) paths under the issuer; each can be
+# set on its own for a provider that lays them out differently (Keycloak does).
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="http://127.0.0.1:8100/idp").rstrip("/")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str(
+    "OIDC_OP_AUTHORIZATION_ENDPOINT", default=f"{OIDC_ISSUER}/authorize/"
+)
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default=f"{OIDC_ISSUER}/token/")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default=f"{OIDC_ISSUER}/userinfo/")
+OIDC_OP_JWKS_ENDPOINT = env.str(
+    "OIDC_OP_JWKS_ENDPOINT", default=f"{OIDC_ISSUER}/.well-known/jwks.json"
+)
+OIDC_OP_END_SESSION_ENDPOINT = env.str(
+    "OIDC_OP_END_SESSION_ENDPOINT", default=f"{OIDC_ISSUER}/logout/"
+)
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="oma-wallet-web")
+OIDC_RP_CLIENT_SECRET = _secret("WALLET_OIDC_CLIENT_SECRET")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid profile email")
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=5.0)
+OIDC_STORE_ID_TOKEN = True
+OIDC_OP_LOGOUT_URL_METHOD = "wallet.auth.oidc.provider_logout_url"
+OIDC_CALLBACK_CLASS = "wallet.auth.oidc.CitizenCallbackView"
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = 15 * 60
+
+# Bearer access tokens for the API (RFC 9068 JWTs), validated locally against the issuer's JWKS.
+WALLET_API_AUDIENCE = env.str("WALLET_API_AUDIENCE", default="oma-helsinki-wallet")
+WALLET_API_SCOPE = env.str("WALLET_API_SCOPE", default="wallet")
+WALLET_API_TOKEN_ALGORITHMS = env.list("WALLET_API_TOKEN_ALGORITHMS", default=["RS256"])
+WALLET_API_REQUIRE_AT_JWT_TYP = _strict_bool("WALLET_API_REQUIRE_AT_JWT_TYP", default=True)
+WALLET_JWKS_CACHE_SECONDS = env.int("WALLET_JWKS_CACHE_SECONDS", default=300)
+WALLET_TOKEN_LEEWAY_SECONDS = env.int("WALLET_TOKEN_LEEWAY_SECONDS", default=30)
+
+# --- Encryption at rest -------------------------------------------------------------------------
+# Key-encryption keys as "version:base64url(32 bytes)" entries; the highest version wraps new data
+# keys, every configured version unwraps. The blind-index key is separate from all of them.
+WALLET_KEKS = _secret("WALLET_KEKS")
+WALLET_INDEX_KEY = _secret("WALLET_INDEX_KEY")
+
+# --- Connectors ---------------------------------------------------------------------------------
+CONNECTOR_TOKEN_ENDPOINT = env.str("CONNECTOR_TOKEN_ENDPOINT", default=OIDC_OP_TOKEN_ENDPOINT)
+CONNECTOR_CLIENT_ID = env.str("CONNECTOR_CLIENT_ID", default="oma-wallet-connector")
+CONNECTOR_CLIENT_SECRET = _secret("WALLET_CONNECTOR_CLIENT_SECRET")
+YOUTH_API_URL = env.str("YOUTH_API_URL", default="http://127.0.0.1:8100/youth/graphql/")
+YOUTH_API_SCOPE = env.str("YOUTH_API_SCOPE", default="youth")
+CONNECTOR_CONNECT_TIMEOUT = env.float("CONNECTOR_CONNECT_TIMEOUT", default=3.0)
+CONNECTOR_READ_TIMEOUT = env.float("CONNECTOR_READ_TIMEOUT", default=10.0)
+CONNECTOR_MAX_ATTEMPTS = env.int("CONNECTOR_MAX_ATTEMPTS", default=3)
+CONNECTOR_BACKOFF_BASE_SECONDS = env.float("CONNECTOR_BACKOFF_BASE_SECONDS", default=0.5)
+
+# --- Celery -------------------------------------------------------------------------------------
+# Without a broker, tasks run in-process (eagerly) so the embedded default needs no other service.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+# --- GraphQL ------------------------------------------------------------------------------------
+GRAPHENE = {
+    "SCHEMA": "wallet.schema.schema",
+    "SCHEMA_OUTPUT": "schema.graphql",
+    "SCHEMA_INDENT": 2,
+    "RELAY_CONNECTION_MAX_LIMIT": 100,
+}
+GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
+
+# --- Logging ------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "wallet.logging.RedactPersonalData"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
+    "root": {"handlers": ["console"], "level": env.str("WALLET_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # request bodies and token-endpoint errors may carry personal data or secrets
+        "mozilla_django_oidc": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
+}
