@@ -44,13 +44,19 @@ class AccessToken:
 
 
 @functools.cache
-def _jwks_client(jwks_url: str, lifespan: int, timeout: float) -> jwt.PyJWKClient:
-    return jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=lifespan, timeout=timeout)
+def _jwks_client(jwks_url: str, lifespan: int, cooldown: float, timeout: float) -> jwt.PyJWKClient:
+    # The cooldown bounds how often tokens with made-up `kid`s can make us fetch the JWKS.
+    return jwt.PyJWKClient(
+        jwks_url, cache_keys=True, lifespan=lifespan, cooldown_duration=cooldown, timeout=timeout
+    )
 
 
 def jwks_client() -> jwt.PyJWKClient:
     return _jwks_client(
-        settings.OIDC_OP_JWKS_ENDPOINT, settings.WALLET_JWKS_CACHE_SECONDS, settings.OIDC_TIMEOUT
+        settings.OIDC_OP_JWKS_ENDPOINT,
+        settings.WALLET_JWKS_CACHE_SECONDS,
+        settings.WALLET_JWKS_REFRESH_COOLDOWN_SECONDS,
+        settings.OIDC_TIMEOUT,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import graphene
@@ -63,7 +64,13 @@ class RecordRoot:
         return not self.kind.field(key).sensitive or self.principal.loa_at_least(SENSITIVE_MIN_LOA)
 
     def value(self, key: str) -> Any:
-        return self.record.get(key) if self.visible(key) else None
+        if not self.visible(key):
+            return None
+        value = self.record.get(key)
+        # Payloads are JSON: dates travel as ISO strings and become dates again here.
+        if value is not None and self.kind.field(key).value_type == catalogue.ValueType.DATE:
+            return date.fromisoformat(value)
+        return value
 
     def withheld(self) -> list[str]:
         return [self.kind.field_id(key) for key in self.kind.keys() if not self.visible(key)]

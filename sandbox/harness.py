@@ -1,0 +1,363 @@
+"""Start a throw-away sandbox in a subprocess: for the wallet's tests, ``make run`` helpers and
+benchmarks.
+
+Each sandbox gets its own temporary database and var/ directory (signing key), so it never
+touches the developer's ``var/``. Migrating a fresh SQLite database is the slow part, so it is
+done once into a template file (cached in the temp dir, keyed by the migrations and package
+versions) and copied for every start.
+
+    from sandbox.harness import start_sandbox
+
+    with start_sandbox(redirect_uris=["http://127.0.0.1:8765/oidc/callback/"]) as sandbox:
+        token = sandbox.password_token("aino", scope="openid wallet")["access_token"]
+        httpx.get(f"{sandbox.issuer}/userinfo/", headers={"Authorization": f"Bearer {token}"})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+import jwt
+
+from sandbox.demo import CONNECTOR_CLIENT_ID, DEMO_PASSWORD, WALLET_CLI_CLIENT_ID
+from sandbox.keys import KEY_FILE_NAME, key_id, load_private_key
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SANDBOX_DIR = REPO_ROOT / "sandbox"
+_COMMAND_TIMEOUT = 120.0
+
+
+class SandboxStartError(RuntimeError):
+    """The sandbox did not come up; the message carries the captured output."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox. Stop it with :meth:`stop` (or use it as a context manager)."""
+
+    base_url: str
+    wallet_client_secret: str
+    connector_client_secret: str
+    var_dir: Path
+    log_path: Path
+    process: subprocess.Popen[bytes] = field(repr=False)
+    # What ``seed`` registered besides the defaults, and how many youth members it generated.
+    redirect_uris: tuple[str, ...] = ()
+    post_logout_uris: tuple[str, ...] = ()
+    youth_extra: int = 0
+    _workdir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.base_url}/idp"
+
+    @property
+    def discovery_url(self) -> str:
+        return f"{self.issuer}/.well-known/openid-configuration"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.issuer}/.well-known/jwks.json"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.issuer}/token/"
+
+    @property
+    def youth_base_url(self) -> str:
+        """Base URL of the youth-membership simulator; its endpoint is ``/graphql/`` under it."""
+        return f"{self.base_url}/youth"
+
+    @property
+    def youth_graphql_url(self) -> str:
+        return f"{self.youth_base_url}/graphql/"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # Tokens, for tests and benchmarks.
+
+    def password_token(
+        self,
+        username: str,
+        *,
+        scope: str = "openid profile email wallet",
+        password: str = DEMO_PASSWORD,
+    ) -> dict[str, Any]:
+        """A citizen's token response from the sandbox-only ``wallet-cli`` password grant."""
+        response = httpx.post(
+            self.token_url,
+            data={
+                "grant_type": "password",
+                "client_id": WALLET_CLI_CLIENT_ID,
+                "username": username,
+                "password": password,
+                "scope": scope,
+            },
+            timeout=10,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def service_token(self, *, scope: str = "youth") -> dict[str, Any]:
+        """A client-credentials token response for ``oma-wallet-connector``."""
+        response = httpx.post(
+            self.token_url,
+            data={"grant_type": "client_credentials", "scope": scope},
+            auth=(CONNECTOR_CLIENT_ID, self.connector_client_secret),
+            timeout=10,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def signing_key_pem(self) -> str:
+        return (self.var_dir / KEY_FILE_NAME).read_text()
+
+    def sign_jwt(
+        self, claims: Mapping[str, Any], *, headers: Mapping[str, Any] | None = None
+    ) -> str:
+        """Sign arbitrary claims with the provider's key (same ``kid`` as the JWKS): for tests
+        that need tokens the provider would not issue (expired, wrong audience, ...)."""
+        pem = self.signing_key_pem()
+        all_headers = {"typ": "at+jwt", "kid": key_id(pem), **(headers or {})}
+        return jwt.encode(
+            dict(claims), load_private_key(pem), algorithm="RS256", headers=all_headers
+        )
+
+
+def _subprocess_env(
+    *,
+    base_url: str,
+    database: Path,
+    var_dir: Path,
+    wallet_client_secret: str,
+    connector_client_secret: str,
+    access_token_seconds: int | None,
+    extra_env: Mapping[str, str],
+) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SANDBOX_", "DJANGO_SETTINGS_MODULE"))
+    }
+    env.update(
+        {
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])),
+            "PYTHONUNBUFFERED": "1",
+            "SANDBOX_BASE_URL": base_url,
+            "SANDBOX_DATABASE_PATH": str(database),
+            "SANDBOX_VAR_DIR": str(var_dir),
+            "SANDBOX_ENV_FILE": str(var_dir / "no-such.env"),  # never read the developer's
+            "SANDBOX_SECRET_KEY": secrets.token_urlsafe(32),
+            "WALLET_OIDC_CLIENT_SECRET": wallet_client_secret,
+            "WALLET_CONNECTOR_CLIENT_SECRET": connector_client_secret,
+        }
+    )
+    if access_token_seconds is not None:
+        env["SANDBOX_ACCESS_TOKEN_SECONDS"] = str(access_token_seconds)
+    env.update(extra_env)
+    return env
+
+
+def _run_command(args: list[str], env: Mapping[str, str]) -> None:
+    result = subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
+        [sys.executable, "-m", "sandbox", *args],
+        cwd=REPO_ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=_COMMAND_TIMEOUT,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SandboxStartError(
+            f"`python -m sandbox {' '.join(args)}` failed ({result.returncode}):\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+
+
+def _template_key() -> str:
+    digest = hashlib.sha256()
+    for name in ("django", "django-oauth-toolkit"):
+        digest.update(f"{name}={metadata.version(name)};".encode())
+    for migration in sorted(SANDBOX_DIR.glob("*/migrations/*.py")):
+        digest.update(str(migration.relative_to(SANDBOX_DIR)).encode())
+        digest.update(migration.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def migrated_database_template() -> Path:
+    """A migrated, empty sandbox database, made once per set of migrations and cached."""
+    cache_dir = Path(tempfile.gettempdir()) / "oma-sandbox-templates"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    template = cache_dir / f"sandbox-{_template_key()}.sqlite3"
+    if template.exists():
+        return template
+    with tempfile.TemporaryDirectory(dir=cache_dir) as scratch:
+        scratch_dir = Path(scratch)
+        database = scratch_dir / "db.sqlite3"
+        env = _subprocess_env(
+            base_url="http://127.0.0.1:1",
+            database=database,
+            var_dir=scratch_dir,
+            wallet_client_secret="unused",
+            connector_client_secret="unused",
+            access_token_seconds=None,
+            extra_env={},
+        )
+        _run_command(["migrate", "--no-input", "-v", "0"], env)
+        os.replace(database, template)  # concurrent makers write identical files
+    return template
+
+
+def _wait_until_up(sandbox: Sandbox, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last_error = "no answer yet"
+    while time.monotonic() < deadline:
+        if sandbox.process.poll() is not None:
+            code = sandbox.process.returncode
+            raise SandboxStartError(f"sandbox exited ({code}) before answering:\n{sandbox.log()}")
+        try:
+            response = httpx.get(sandbox.discovery_url, timeout=1)
+            if response.status_code == 200 and response.json().get("issuer") == sandbox.issuer:
+                return
+            last_error = f"HTTP {response.status_code}"
+        except (httpx.HTTPError, ValueError) as exc:
+            last_error = repr(exc)
+        time.sleep(0.05)
+    raise SandboxStartError(
+        f"sandbox at {sandbox.base_url} did not answer within {timeout:.0f}s ({last_error}):\n"
+        f"{sandbox.log()}"
+    )
+
+
+def start_sandbox(
+    *,
+    port: int | None = None,
+    wallet_client_secret: str | None = None,
+    connector_client_secret: str | None = None,
+    redirect_uris: Iterable[str] = (),
+    post_logout_uris: Iterable[str] = (),
+    youth_extra: int = 0,
+    youth_seed: int = 1,
+    access_token_seconds: int | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    startup_timeout: float = 30.0,
+) -> Sandbox:
+    """Migrate (from the cached template), seed and serve a sandbox on a loopback port.
+
+    Secrets not given are generated; read them back from the returned :class:`Sandbox`.
+    ``redirect_uris`` / ``post_logout_uris`` are registered for ``oma-wallet-web`` on top of
+    the defaults (:8000). Raises :class:`SandboxStartError` with the server log on failure.
+    """
+    redirect_uris = tuple(redirect_uris)
+    post_logout_uris = tuple(post_logout_uris)
+    port = port or free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    workdir = tempfile.TemporaryDirectory(prefix="oma-sandbox-")
+    try:
+        var_dir = Path(workdir.name)
+        database = var_dir / "sandbox.sqlite3"
+        shutil.copyfile(migrated_database_template(), database)
+        wallet_secret = wallet_client_secret or secrets.token_urlsafe(32)
+        connector_secret = connector_client_secret or secrets.token_urlsafe(32)
+        env = _subprocess_env(
+            base_url=base_url,
+            database=database,
+            var_dir=var_dir,
+            wallet_client_secret=wallet_secret,
+            connector_client_secret=connector_secret,
+            access_token_seconds=access_token_seconds,
+            extra_env=extra_env or {},
+        )
+        seed_args = ["seed", "--youth-extra", str(youth_extra), "--youth-seed", str(youth_seed)]
+        for uri in redirect_uris:
+            seed_args += ["--redirect-uri", uri]
+        for uri in post_logout_uris:
+            seed_args += ["--post-logout-uri", uri]
+        _run_command(seed_args, env)
+
+        log_path = var_dir / "server.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+                [
+                    sys.executable,
+                    "-m",
+                    "sandbox",
+                    "runserver",
+                    f"127.0.0.1:{port}",
+                    "--noreload",
+                    "--skip-checks",
+                ],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+    except BaseException:
+        workdir.cleanup()
+        raise
+    sandbox = Sandbox(
+        base_url=base_url,
+        wallet_client_secret=wallet_secret,
+        connector_client_secret=connector_secret,
+        var_dir=var_dir,
+        log_path=log_path,
+        process=process,
+        redirect_uris=redirect_uris,
+        post_logout_uris=post_logout_uris,
+        youth_extra=youth_extra,
+        _workdir=workdir,
+    )
+    try:
+        _wait_until_up(sandbox, startup_timeout)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            sandbox.stop()
+        raise
+    return sandbox

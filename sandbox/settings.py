@@ -1,0 +1,150 @@
+"""Settings of the sandbox project (the city's systems as seen from the wallet).
+
+Everything comes from the environment (and ``var/dev.env`` when present). The sandbox has its
+own database, cookies and signing key so it never shares state with the wallet on :8000.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+
+from sandbox.keys import KEY_FILE_NAME, load_or_create_private_key
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+ENV_FILE = Path(env.str("SANDBOX_ENV_FILE", default=str(REPO_ROOT / "var" / "dev.env")))
+if ENV_FILE.is_file():
+    env.read_env(str(ENV_FILE), overwrite=False)
+
+VAR_DIR = Path(env.str("SANDBOX_VAR_DIR", default=str(REPO_ROOT / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+BASE_URL = env.str("SANDBOX_BASE_URL", default="http://127.0.0.1:8100").rstrip("/")
+ISSUER = f"{BASE_URL}/idp"
+
+# A random key per process is fine: sessions only need to survive one sandbox run.
+SECRET_KEY = env.str("SANDBOX_SECRET_KEY", default="") or secrets.token_urlsafe(50)
+DEBUG = env.bool("SANDBOX_DEBUG", default=True)
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", urlsplit(BASE_URL).hostname or "127.0.0.1"]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "oauth2_provider",
+    "sandbox.apps.SandboxConfig",
+    "sandbox.idp.apps.IdpConfig",
+    "sandbox.youth.apps.YouthConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sandbox.urls"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": env.str("SANDBOX_DATABASE_PATH", default=str(VAR_DIR / "sandbox.sqlite3")),
+        # The dev server is threaded and benchmarks hit it concurrently: WAL lets readers run
+        # beside a writer, IMMEDIATE takes the write lock up front (no upgrade deadlocks), and
+        # a busy database is waited for instead of failing at once.
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        },
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "sandbox_idp.User"
+# Demo passwords are public ("demo"); full-strength PBKDF2 would only slow every token request
+# of the tests and benchmarks. Never use this hasher outside the sandbox.
+PASSWORD_HASHERS = ["sandbox.idp.hashers.SandboxPBKDF2PasswordHasher"]
+LOGIN_URL = "/idp/login/"
+LOGIN_REDIRECT_URL = "/idp/login/"
+
+# Browsers do not separate cookies by port: keep clear of the wallet's cookies on :8000.
+SESSION_COOKIE_NAME = "sandbox_sessionid"
+CSRF_COOKIE_NAME = "sandbox_csrftoken"
+SESSION_COOKIE_SAMESITE = "Lax"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "Europe/Helsinki"
+USE_I18N = False
+USE_TZ = True
+
+OIDC_PRIVATE_KEY = load_or_create_private_key(VAR_DIR / KEY_FILE_NAME)
+ACCESS_TOKEN_SECONDS = env.int("SANDBOX_ACCESS_TOKEN_SECONDS", default=3600)
+
+# Scope -> the audience (resource server) an access token asking for it is meant for.
+SCOPE_AUDIENCES = {
+    "wallet": "oma-helsinki-wallet",
+    "youth": "youth-membership",
+    "berths": "berth-reservations",
+}
+
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_ISS_ENDPOINT": ISSUER,
+    "OIDC_RSA_PRIVATE_KEY": OIDC_PRIVATE_KEY,
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    # Prompt only when the spec says the OP must (no or foreign id_token_hint).
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "PKCE_REQUIRED": True,
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only
+    "SCOPES": {
+        "openid": "OpenID Connect",
+        "profile": "Name",
+        "email": "Email address",
+        "wallet": "Oma.Helsinki wallet",
+        "youth": "Youth membership service",
+        "berths": "Boat berth service",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_SECONDS,
+    # RFC 9068 JWTs, stored as the token itself (DOT keeps a SHA-256 checksum for look-ups).
+    "ACCESS_TOKEN_GENERATOR": "sandbox.idp.tokens.access_token_generator",
+    # oauthlib falls back to the access-token generator for refresh tokens: keep those opaque.
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
+    "OAUTH2_VALIDATOR_CLASS": "sandbox.idp.validators.SandboxOAuth2Validator",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        # The password grant is sandbox-only by design; DOT logs a warning on every use.
+        "oauth2_provider": {"level": "ERROR"},
+    },
+}
