@@ -25,9 +25,15 @@ class SyncRun(models.Model):
     source = models.CharField(max_length=32)
     mode = models.CharField(max_length=16, choices=Mode.choices)
     citizen = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="sync_runs"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sync_runs",
     )
-    trigger = models.CharField(max_length=64, help_text="What started the run: login, citizen, admin, schedule")
+    trigger = models.CharField(
+        max_length=64, help_text="What started the run: login, citizen, admin, schedule"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -43,7 +49,9 @@ class SyncRun(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["source", "-started_at"], name="syncrun_source_recent"),
-            models.Index(fields=["citizen", "source", "-started_at"], name="syncrun_citizen_recent"),
+            models.Index(
+                fields=["citizen", "source", "-started_at"], name="syncrun_citizen_recent"
+            ),
         ]
 
     def __str__(self) -> str:

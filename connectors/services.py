@@ -19,7 +19,9 @@ logger = logging.getLogger(__name__)
 MAX_RECORDED_ERRORS = 20
 
 
-def citizen_sync(*, citizen: Citizen, trigger: str, sources: Iterable[str] | None = None) -> list[SyncRun]:
+def citizen_sync(
+    *, citizen: Citizen, trigger: str, sources: Iterable[str] | None = None
+) -> list[SyncRun]:
     """Sync one citizen from each source (all registered ones by default); one SyncRun each.
 
     A failing source never stops the others, and never touches the records it already gave.
@@ -28,7 +30,11 @@ def citizen_sync(*, citizen: Citizen, trigger: str, sources: Iterable[str] | Non
     runs = []
     with httpx.Client(timeout=client_timeout()) as client:
         for connector in selected:
-            runs.append(_citizen_sync_source(connector=connector, citizen=citizen, trigger=trigger, client=client))
+            runs.append(
+                _citizen_sync_source(
+                    connector=connector, citizen=citizen, trigger=trigger, client=client
+                )
+            )
     return runs
 
 
@@ -41,7 +47,10 @@ def _citizen_sync_source(
     try:
         fetch = connector.fetch_citizen(citizen=citizen, client=client)
         counts = records_upsert(
-            citizen=citizen, source=connector.source, records=fetch.records, complete_kinds=fetch.complete_kinds
+            citizen=citizen,
+            source=connector.source,
+            records=fetch.records,
+            complete_kinds=fetch.complete_kinds,
         )
     except UpstreamError as exc:
         run.status = SyncRun.Status.FAILED
@@ -59,7 +68,9 @@ def _citizen_sync_source(
         run.created, run.updated = counts.created, counts.updated
         run.unchanged, run.ended = counts.unchanged, counts.ended
         run.failed = len(fetch.rejected)
-        run.errors = [{"code": "INVALID_RECORD", "message": m} for m in fetch.rejected[:MAX_RECORDED_ERRORS]]
+        run.errors = [
+            {"code": "INVALID_RECORD", "message": m} for m in fetch.rejected[:MAX_RECORDED_ERRORS]
+        ]
         run.error_code = "INVALID_RECORD" if fetch.rejected else ""
         run.status = SyncRun.Status.PARTIAL if fetch.rejected else SyncRun.Status.SUCCEEDED
     run.finished_at = timezone.now()

@@ -82,11 +82,15 @@ def send_with_retries(
         except httpx.TimeoutException:
             last_error = TransientUpstreamError(f"{system} timed out", code="UPSTREAM_TIMEOUT")
         except httpx.TransportError:
-            last_error = TransientUpstreamError(f"{system} is unreachable", code="UPSTREAM_UNREACHABLE")
+            last_error = TransientUpstreamError(
+                f"{system} is unreachable", code="UPSTREAM_UNREACHABLE"
+            )
         else:
             if response.status_code == 429:
                 retry_after = _retry_after_seconds(response)
-                last_error = TransientUpstreamError(f"{system} is rate limiting", code="UPSTREAM_RATE_LIMITED")
+                last_error = TransientUpstreamError(
+                    f"{system} is rate limiting", code="UPSTREAM_RATE_LIMITED"
+                )
             elif response.status_code >= 500:
                 last_error = TransientUpstreamError(
                     f"{system} answered HTTP {response.status_code}", code="UPSTREAM_UNAVAILABLE"
@@ -95,8 +99,18 @@ def send_with_retries(
                 return response
         if attempt < attempts:
             # Full jitter: spread retries so that many workers do not hit the upstream in step.
-            delay = retry_after if retry_after is not None else random.uniform(0, base * 2 ** (attempt - 1))  # noqa: S311
-            logger.info("%s: attempt %d failed (%s); retrying in %.2fs", system, attempt, last_error.code, delay)
+            delay = (
+                retry_after
+                if retry_after is not None
+                else random.uniform(0, base * 2 ** (attempt - 1))  # noqa: S311 - jitter, not crypto
+            )
+            logger.info(
+                "%s: attempt %d failed (%s); retrying in %.2fs",
+                system,
+                attempt,
+                last_error.code,
+                delay,
+            )
             sleep(delay)
     assert last_error is not None
     raise last_error
@@ -145,8 +159,12 @@ class ServiceTokens:
         body = _json(response, system="token endpoint")
         token, expires_in = body.get("access_token"), body.get("expires_in", 300)
         if not isinstance(token, str) or not isinstance(expires_in, int | float):
-            raise PermanentUpstreamError("token endpoint answered without a token", code="UPSTREAM_MALFORMED")
-        return _CachedToken(token, time.monotonic() + max(float(expires_in) - self.EXPIRY_MARGIN_SECONDS, 1.0))
+            raise PermanentUpstreamError(
+                "token endpoint answered without a token", code="UPSTREAM_MALFORMED"
+            )
+        return _CachedToken(
+            token, time.monotonic() + max(float(expires_in) - self.EXPIRY_MARGIN_SECONDS, 1.0)
+        )
 
 
 service_tokens = ServiceTokens()
@@ -156,7 +174,9 @@ def _json(response: httpx.Response, *, system: str) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise TransientUpstreamError(f"{system} answered malformed JSON", code="UPSTREAM_MALFORMED") from None
+        raise TransientUpstreamError(
+            f"{system} answered malformed JSON", code="UPSTREAM_MALFORMED"
+        ) from None
 
 
 class GraphQLTransport:
@@ -172,7 +192,9 @@ class GraphQLTransport:
         self.url = url
         self.scope = scope
 
-    def execute(self, *, client: httpx.Client, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    def execute(
+        self, *, client: httpx.Client, query: str, variables: dict[str, Any]
+    ) -> dict[str, Any]:
         for renewed in (False, True):
             token = service_tokens.get(scope=self.scope, client=client, force_new=renewed)
             response = send_with_retries(
@@ -187,11 +209,14 @@ class GraphQLTransport:
                 continue
             if response.status_code != 200:
                 raise PermanentUpstreamError(
-                    f"{self.system} refused the request (HTTP {response.status_code})", code="UPSTREAM_REJECTED"
+                    f"{self.system} refused the request (HTTP {response.status_code})",
+                    code="UPSTREAM_REJECTED",
                 )
             body = _json(response, system=self.system)
             if not isinstance(body, dict):
-                raise TransientUpstreamError(f"{self.system} answered malformed JSON", code="UPSTREAM_MALFORMED")
+                raise TransientUpstreamError(
+                    f"{self.system} answered malformed JSON", code="UPSTREAM_MALFORMED"
+                )
             codes = [
                 str((error.get("extensions") or {}).get("code", "GENERAL_ERROR"))
                 for error in body.get("errors") or []
@@ -201,10 +226,18 @@ class GraphQLTransport:
                 continue
             if codes:
                 code = codes[0]
-                error_class = PermanentUpstreamError if code in self.PERMANENT_CODES else TransientUpstreamError
+                error_class = (
+                    PermanentUpstreamError
+                    if code in self.PERMANENT_CODES
+                    else TransientUpstreamError
+                )
                 raise error_class(f"{self.system} answered {code}", code=code)
             data = body.get("data")
             if not isinstance(data, dict):
-                raise TransientUpstreamError(f"{self.system} answered without data", code="UPSTREAM_MALFORMED")
+                raise TransientUpstreamError(
+                    f"{self.system} answered without data", code="UPSTREAM_MALFORMED"
+                )
             return data
-        raise PermanentUpstreamError(f"{self.system} keeps refusing the connector's token", code="UPSTREAM_AUTH_FAILED")
+        raise PermanentUpstreamError(
+            f"{self.system} keeps refusing the connector's token", code="UPSTREAM_AUTH_FAILED"
+        )

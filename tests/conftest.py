@@ -46,13 +46,16 @@ def redis_broker() -> str:
 
 
 @pytest.fixture(scope="session")
-def sandbox_process():  # type: ignore[no-untyped-def]
-    """One sandbox (OIDC provider + upstream simulators) for the whole run, on a free port."""
+def sandbox_process(live_server):  # type: ignore[no-untyped-def]
+    """One sandbox (OIDC provider + upstream simulators) for the whole run, on a free port, with
+    the live wallet server's callback and post-logout URLs registered for the web client."""
     from sandbox.harness import start_sandbox
 
     with start_sandbox(
         wallet_client_secret=django_settings.OIDC_RP_CLIENT_SECRET,
         connector_client_secret=django_settings.CONNECTOR_CLIENT_SECRET,
+        redirect_uris=[f"{live_server.url}/oidc/callback/"],
+        post_logout_uris=[f"{live_server.url}/"],
     ) as running:
         yield running
 
@@ -77,3 +80,78 @@ def sandbox(sandbox_process, settings) -> Iterator[object]:  # type: ignore[no-u
     _reset_cached_clients()
     yield sandbox_process
     _reset_cached_clients()
+
+
+def _database_url_for_subprocess() -> str:
+    """The test database as a URL another process (a Celery worker) can open."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = db["USER"] or "postgres"
+        password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+        host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+        return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+    if connection.vendor == "sqlite" and not connection.is_in_memory_db():
+        return f"sqlite:///{db['NAME']}"
+    _missing_service("a Celery worker needs a database another process can open (PostgreSQL)")
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture(scope="session")
+def task_runner(sandbox_process, django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """Whatever runs background tasks: in-process without a broker, else a real Celery worker
+    process against the broker, the test database and the sandbox."""
+    if not django_settings.CELERY_BROKER_URL:
+        yield "in-process"
+        return
+    import subprocess
+    import sys
+    import time
+
+    with django_db_blocker.unblock():
+        database_url = _database_url_for_subprocess()
+    issuer = sandbox_process.issuer
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "OIDC_ISSUER": issuer,
+        "OIDC_OP_JWKS_ENDPOINT": sandbox_process.jwks_url,
+        "OIDC_OP_TOKEN_ENDPOINT": sandbox_process.token_url,
+        "CONNECTOR_TOKEN_ENDPOINT": sandbox_process.token_url,
+        "YOUTH_API_URL": sandbox_process.youth_graphql_url,
+    }
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "wallet",
+                "worker",
+                "--pool=solo",
+                "--purge",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=INFO",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while b"ready." not in log_path.read_bytes():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"Celery worker did not start:\n{log_path.read_text(errors='replace')[-3000:]}"
+                )
+            time.sleep(0.2)
+        yield "celery-worker"
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()

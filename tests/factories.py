@@ -9,4 +9,4 @@ class CitizenFactory(factory.django.DjangoModelFactory):
 
     issuer = "http://127.0.0.1:8100/idp"
     subject = factory.Faker("uuid4")
-    password = "!unusable"  # noqa: S105 - the unusable-password marker, not a secret
+    password = "!unusable"

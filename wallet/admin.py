@@ -17,7 +17,16 @@ class CitizenAdmin(admin.ModelAdmin):
 class DataRecordAdmin(admin.ModelAdmin):
     list_display = ("id", "citizen_id", "source", "kind", "state", "fetched_at")
     list_filter = ("source", "kind", "state")
-    fields = ("id", "citizen", "source", "kind", "state", "fetched_at", "upstream_modified_at", "ended_at")
+    fields = (
+        "id",
+        "citizen",
+        "source",
+        "kind",
+        "state",
+        "fetched_at",
+        "upstream_modified_at",
+        "ended_at",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]

@@ -58,7 +58,7 @@ class RecordKind:
     def field(self, key: str) -> CatalogueField:
         return self._by_key[key]
 
-    def keys(self) -> list[str]:
+    def field_keys(self) -> list[str]:
         return [f.key for f in self.fields]
 
 
@@ -91,9 +91,15 @@ PROFILE = register(
         kind=None,
         labels=Labels("Omat tiedot", "Egna uppgifter", "Profile"),
         fields=(
-            CatalogueField("first_name", Labels("Etunimi", "Förnamn", "First name"), self_entered=True),
-            CatalogueField("last_name", Labels("Sukunimi", "Efternamn", "Last name"), self_entered=True),
-            CatalogueField("nickname", Labels("Kutsumanimi", "Tilltalsnamn", "Nickname"), self_entered=True),
+            CatalogueField(
+                "first_name", Labels("Etunimi", "Förnamn", "First name"), self_entered=True
+            ),
+            CatalogueField(
+                "last_name", Labels("Sukunimi", "Efternamn", "Last name"), self_entered=True
+            ),
+            CatalogueField(
+                "nickname", Labels("Kutsumanimi", "Tilltalsnamn", "Nickname"), self_entered=True
+            ),
             CatalogueField("email", Labels("Sähköposti", "E-post", "Email"), self_entered=True),
             CatalogueField("phone", Labels("Puhelin", "Telefon", "Phone"), self_entered=True),
             CatalogueField("address", Labels("Osoite", "Adress", "Address"), self_entered=True),

@@ -80,7 +80,9 @@ class SettingsKekProvider:
             try:
                 key = base64.urlsafe_b64decode(key_text.encode() + b"=" * (-len(key_text) % 4))
             except (binascii.Error, ValueError) as exc:
-                raise ImproperlyConfigured(f"WALLET_KEKS version {version_text}: not base64") from exc
+                raise ImproperlyConfigured(
+                    f"WALLET_KEKS version {version_text}: not base64"
+                ) from exc
             if len(key) != KEY_BYTES:
                 raise ImproperlyConfigured(
                     f"WALLET_KEKS version {version_text}: key must be {KEY_BYTES} bytes"
@@ -96,7 +98,9 @@ class SettingsKekProvider:
         try:
             return self._keks[version]
         except KeyError:
-            raise MissingKeyError(f"key-encryption key version {version} is not configured") from None
+            raise MissingKeyError(
+                f"key-encryption key version {version} is not configured"
+            ) from None
 
     def versions(self) -> list[int]:
         return sorted(self._keks)
@@ -186,7 +190,9 @@ def _index_key(index_key_spec: str, purpose: str) -> bytes:
     raw = base64.urlsafe_b64decode(index_key_spec.encode() + b"=" * (-len(index_key_spec) % 4))
     if len(raw) < KEY_BYTES:
         raise ImproperlyConfigured(f"WALLET_INDEX_KEY must be at least {KEY_BYTES} bytes")
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"blind-index:{purpose}".encode())
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=f"blind-index:{purpose}".encode()
+    )
     return hkdf.derive(raw)
 
 

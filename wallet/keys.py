@@ -8,7 +8,9 @@ from wallet.models import Citizen, CitizenKey
 
 def citizen_key_create(*, citizen: Citizen) -> crypto.CitizenCipher:
     data_key = crypto.data_key_generate()
-    kek_version, wrapped = crypto.data_key_wrap(data_key=data_key, citizen_id=citizen.pk, generation=1)
+    kek_version, wrapped = crypto.data_key_wrap(
+        data_key=data_key, citizen_id=citizen.pk, generation=1
+    )
     try:
         with transaction.atomic():
             CitizenKey.objects.create(
@@ -27,7 +29,9 @@ def cipher_from_key(key: CitizenKey) -> crypto.CitizenCipher:
         citizen_id=key.citizen_id,
         generation=key.generation,
     )
-    return crypto.CitizenCipher(citizen_id=key.citizen_id, generation=key.generation, data_key=data_key)
+    return crypto.CitizenCipher(
+        citizen_id=key.citizen_id, generation=key.generation, data_key=data_key
+    )
 
 
 def citizen_cipher(*, citizen: Citizen, create: bool = True) -> crypto.CitizenCipher:

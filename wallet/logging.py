@@ -32,7 +32,9 @@ class RedactPersonalData(logging.Filter):
             # Tracebacks quote exception messages: keep the type and frames, drop the text.
             exc_type, _, tb = record.exc_info
             frames = "".join(traceback.format_tb(tb))
-            cleaned += f"\nTraceback (message withheld):\n{frames}{exc_type.__name__ if exc_type else ''}"
+            cleaned += (
+                f"\nTraceback (message withheld):\n{frames}{exc_type.__name__ if exc_type else ''}"
+            )
             record.exc_info = None
             record.exc_text = None
         record.msg, record.args = cleaned, None

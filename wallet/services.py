@@ -93,10 +93,12 @@ def _profile_save(
     entries: dict[str, dict[str, Any]],
     cipher: crypto.CitizenCipher,
 ) -> None:
-    unknown = set(entries) - set(catalogue.PROFILE.keys())
+    unknown = set(entries) - set(catalogue.PROFILE.field_keys())
     if unknown:
         raise ValueError(f"unknown profile fields: {sorted(unknown)}")
-    payload = cipher.seal_json(table=PROFILE_TABLE, row_id=citizen.pk, field="payload", value=entries)
+    payload = cipher.seal_json(
+        table=PROFILE_TABLE, row_id=citizen.pk, field="payload", value=entries
+    )
     if profile is None:
         Profile.objects.create(citizen=citizen, payload=payload)
     else:
@@ -130,7 +132,9 @@ class UpsertCounts:
 
 
 def record_external_key(*, source: str, kind: str, external_id: str) -> str:
-    return crypto.blind_index(purpose="record-external-id", value=f"{source}\x1f{kind}\x1f{external_id}")
+    return crypto.blind_index(
+        purpose="record-external-id", value=f"{source}\x1f{kind}\x1f{external_id}"
+    )
 
 
 def records_upsert(
@@ -165,12 +169,20 @@ def records_upsert(
         }
         for key, record in incoming.items():
             row = existing.get(key)
-            if row is not None and row.content_digest == digests[key] and row.state == DataRecord.State.ACTIVE:
+            if (
+                row is not None
+                and row.content_digest == digests[key]
+                and row.state == DataRecord.State.ACTIVE
+            ):
                 counts.unchanged += 1
                 continue
             if row is None:
                 row = DataRecord(
-                    citizen=citizen, source=source, kind=record.kind, external_key=key, fetched_at=fetched_at
+                    citizen=citizen,
+                    source=source,
+                    kind=record.kind,
+                    external_key=key,
+                    fetched_at=fetched_at,
                 )
                 counts.created += 1
             else:

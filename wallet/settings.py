@@ -123,6 +123,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- Sessions, cookies and headers -------------------------------------------------------------
+SESSION_ENGINE = "wallet.sessions"
 SESSION_COOKIE_NAME = "wallet_sessionid"
 CSRF_COOKIE_NAME = "wallet_csrftoken"
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -186,7 +187,9 @@ WALLET_API_SCOPE = env.str("WALLET_API_SCOPE", default="wallet")
 WALLET_API_TOKEN_ALGORITHMS = env.list("WALLET_API_TOKEN_ALGORITHMS", default=["RS256"])
 WALLET_API_REQUIRE_AT_JWT_TYP = _strict_bool("WALLET_API_REQUIRE_AT_JWT_TYP", default=True)
 WALLET_JWKS_CACHE_SECONDS = env.int("WALLET_JWKS_CACHE_SECONDS", default=300)
-WALLET_JWKS_REFRESH_COOLDOWN_SECONDS = env.float("WALLET_JWKS_REFRESH_COOLDOWN_SECONDS", default=30.0)
+WALLET_JWKS_REFRESH_COOLDOWN_SECONDS = env.float(
+    "WALLET_JWKS_REFRESH_COOLDOWN_SECONDS", default=30.0
+)
 WALLET_TOKEN_LEEWAY_SECONDS = env.int("WALLET_TOKEN_LEEWAY_SECONDS", default=30)
 
 # --- Encryption at rest -------------------------------------------------------------------------

@@ -28,7 +28,11 @@ def home(request: HttpRequest) -> HttpResponse:
             if field.key in wallet.profile
         ],
         "youth": [
-            [(youth_kind.field(key).labels.en, record.get(key)) for key in youth_kind.keys() if record.get(key)]
+            [
+                (youth_kind.field(key).labels.en, record.get(key))
+                for key in youth_kind.field_keys()
+                if record.get(key)
+            ]
             for record in memberships
         ],
         "youth_fetched_at": memberships[0].fetched_at if memberships else None,

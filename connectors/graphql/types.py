@@ -1,4 +1,8 @@
+from typing import Any
+
 import graphene
+
+from connectors.models import SyncRun
 
 
 class SyncStatus(graphene.Enum):
@@ -24,5 +28,9 @@ class SourceSyncResult(graphene.ObjectType):
     error_code = graphene.String()
 
     @staticmethod
-    def resolve_error_code(root, info):  # type: ignore[no-untyped-def]
+    def resolve_status(root: SyncRun, info: Any) -> Any:
+        return SyncStatus.get(root.status)
+
+    @staticmethod
+    def resolve_error_code(root: SyncRun, info: Any) -> str | None:
         return root.error_code or None

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,27 +15,74 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='SyncRun',
+            name="SyncRun",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('source', models.CharField(max_length=32)),
-                ('mode', models.CharField(choices=[('citizen', 'One citizen'), ('full', 'Full sweep'), ('incremental', 'Incremental sweep')], max_length=16)),
-                ('trigger', models.CharField(help_text='What started the run: login, citizen, admin, schedule', max_length=64)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('partial', 'Partly failed'), ('failed', 'Failed')], default='running', max_length=16)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('fetched', models.PositiveIntegerField(default=0)),
-                ('created', models.PositiveIntegerField(default=0)),
-                ('updated', models.PositiveIntegerField(default=0)),
-                ('unchanged', models.PositiveIntegerField(default=0)),
-                ('ended', models.PositiveIntegerField(default=0)),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('error_code', models.CharField(blank=True, max_length=64)),
-                ('errors', models.JSONField(blank=True, default=list)),
-                ('citizen', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='sync_runs', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("source", models.CharField(max_length=32)),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("citizen", "One citizen"),
+                            ("full", "Full sweep"),
+                            ("incremental", "Incremental sweep"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        help_text="What started the run: login, citizen, admin, schedule",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("partial", "Partly failed"),
+                            ("failed", "Failed"),
+                        ],
+                        default="running",
+                        max_length=16,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("fetched", models.PositiveIntegerField(default=0)),
+                ("created", models.PositiveIntegerField(default=0)),
+                ("updated", models.PositiveIntegerField(default=0)),
+                ("unchanged", models.PositiveIntegerField(default=0)),
+                ("ended", models.PositiveIntegerField(default=0)),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("error_code", models.CharField(blank=True, max_length=64)),
+                ("errors", models.JSONField(blank=True, default=list)),
+                (
+                    "citizen",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sync_runs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['source', '-started_at'], name='syncrun_source_recent'), models.Index(fields=['citizen', 'source', '-started_at'], name='syncrun_citizen_recent')],
+                "indexes": [
+                    models.Index(fields=["source", "-started_at"], name="syncrun_source_recent"),
+                    models.Index(
+                        fields=["citizen", "source", "-started_at"], name="syncrun_citizen_recent"
+                    ),
+                ],
             },
         ),
     ]

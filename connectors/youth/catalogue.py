@@ -5,11 +5,18 @@ MEMBERSHIP = RecordKind(
     kind="membership",
     labels=Labels("Nuorisojäsenyys", "Ungdomsmedlemskap", "Youth membership"),
     fields=(
-        CatalogueField("membership_number", Labels("Jäsennumero", "Medlemsnummer", "Membership number")),
-        CatalogueField("status", Labels("Tila", "Status", "Status")),
-        CatalogueField("expiration", Labels("Voimassa asti", "Giltig till", "Valid until"), ValueType.DATE),
         CatalogueField(
-            "birth_date", Labels("Syntymäaika", "Födelsedatum", "Birth date"), ValueType.DATE, sensitive=True
+            "membership_number", Labels("Jäsennumero", "Medlemsnummer", "Membership number")
+        ),
+        CatalogueField("status", Labels("Tila", "Status", "Status")),
+        CatalogueField(
+            "expiration", Labels("Voimassa asti", "Giltig till", "Valid until"), ValueType.DATE
+        ),
+        CatalogueField(
+            "birth_date",
+            Labels("Syntymäaika", "Födelsedatum", "Birth date"),
+            ValueType.DATE,
+            sensitive=True,
         ),
         CatalogueField("school_name", Labels("Koulu", "Skola", "School")),
         CatalogueField("school_class", Labels("Luokka", "Klass", "Class")),
@@ -20,19 +27,23 @@ MEMBERSHIP = RecordKind(
             ValueType.BOOLEAN,
         ),
         CatalogueField(
-            "approver_first_name", Labels("Huoltajan etunimi", "Vårdnadshavarens förnamn", "Guardian's first name"),
+            "approver_first_name",
+            Labels("Huoltajan etunimi", "Vårdnadshavarens förnamn", "Guardian's first name"),
             sensitive=True,
         ),
         CatalogueField(
-            "approver_last_name", Labels("Huoltajan sukunimi", "Vårdnadshavarens efternamn", "Guardian's last name"),
+            "approver_last_name",
+            Labels("Huoltajan sukunimi", "Vårdnadshavarens efternamn", "Guardian's last name"),
             sensitive=True,
         ),
         CatalogueField(
-            "approver_phone", Labels("Huoltajan puhelin", "Vårdnadshavarens telefon", "Guardian's phone"),
+            "approver_phone",
+            Labels("Huoltajan puhelin", "Vårdnadshavarens telefon", "Guardian's phone"),
             sensitive=True,
         ),
         CatalogueField(
-            "approver_email", Labels("Huoltajan sähköposti", "Vårdnadshavarens e-post", "Guardian's email"),
+            "approver_email",
+            Labels("Huoltajan sähköposti", "Vårdnadshavarens e-post", "Guardian's email"),
             sensitive=True,
         ),
         CatalogueField(

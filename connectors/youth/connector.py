@@ -79,13 +79,21 @@ def parse_youth_profile(node: Any) -> UpstreamRecord:
     if photo is not None and not isinstance(photo, bool):
         raise InvalidRecord("photoUsageApproved is not a boolean")
     contacts = []
-    for edge in ((node.get("additionalContactPersons") or {}).get("edges") or []):
+    for edge in (node.get("additionalContactPersons") or {}).get("edges") or []:
         person = (edge or {}).get("node") if isinstance(edge, dict) else None
         if not isinstance(person, dict):
             raise InvalidRecord("additionalContactPersons holds a malformed entry")
-        contacts.append({key: _text(person, camel) for key, camel in (
-            ("first_name", "firstName"), ("last_name", "lastName"), ("phone", "phone"), ("email", "email")
-        )})
+        contacts.append(
+            {
+                key: _text(person, camel)
+                for key, camel in (
+                    ("first_name", "firstName"),
+                    ("last_name", "lastName"),
+                    ("phone", "phone"),
+                    ("email", "email"),
+                )
+            }
+        )
     payload = {
         "membership_number": _text(node, "membershipNumber", required=True),
         "status": status,
@@ -119,7 +127,9 @@ class YouthConnector(Connector):
     )
 
     def transport(self) -> GraphQLTransport:
-        return GraphQLTransport(system="youth", url=settings.YOUTH_API_URL, scope=settings.YOUTH_API_SCOPE)
+        return GraphQLTransport(
+            system="youth", url=settings.YOUTH_API_URL, scope=settings.YOUTH_API_SCOPE
+        )
 
     def fetch_citizen(self, *, citizen: Citizen, client: httpx.Client) -> CitizenFetch:
         data = self.transport().execute(

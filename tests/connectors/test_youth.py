@@ -6,9 +6,9 @@ import pytest
 import respx
 
 from connectors import services
+from connectors.base import InvalidRecord
 from connectors.models import SyncRun
 from connectors.youth.connector import parse_youth_profile
-from connectors.base import InvalidRecord
 from sandbox.demo import AINO, AINO_YOUTH_CARD, SOFIA
 from wallet.models import DataRecord
 from wallet.selectors import citizen_wallet
@@ -75,10 +75,23 @@ MAX_ATTEMPTS = 3
         (httpx.ConnectError("refused"), "UPSTREAM_UNREACHABLE", MAX_ATTEMPTS),
         # answered, but not usable: not retried within the run
         (httpx.Response(200, content=b"{not json"), "UPSTREAM_MALFORMED", 1),
-        (httpx.Response(200, json={"errors": [{"message": "x", "extensions": {"code": "GENERAL_ERROR"}}]}),
-         "GENERAL_ERROR", 1),
-        (httpx.Response(200, json={"errors": [{"message": "x", "extensions": {"code": "PERMISSION_DENIED_ERROR"}}]}),
-         "PERMISSION_DENIED_ERROR", 1),
+        (
+            httpx.Response(
+                200, json={"errors": [{"message": "x", "extensions": {"code": "GENERAL_ERROR"}}]}
+            ),
+            "GENERAL_ERROR",
+            1,
+        ),
+        (
+            httpx.Response(
+                200,
+                json={
+                    "errors": [{"message": "x", "extensions": {"code": "PERMISSION_DENIED_ERROR"}}]
+                },
+            ),
+            "PERMISSION_DENIED_ERROR",
+            1,
+        ),
     ],
 )
 def test_upstream_fault_keeps_earlier_data_and_is_recorded_then_a_rerun_recovers(
@@ -111,7 +124,11 @@ def test_transient_failure_then_success_is_retried_within_one_run(sandbox, setti
     with respx.mock(assert_all_called=False) as mock:
         _through_token_endpoint(mock, sandbox)
         route = mock.post(sandbox.youth_graphql_url)
-        route.side_effect = [httpx.Response(503), httpx.Response(502), httpx.Response(200, json={"data": {"youthProfile": None}})]
+        route.side_effect = [
+            httpx.Response(503),
+            httpx.Response(502),
+            httpx.Response(200, json={"data": {"youthProfile": None}}),
+        ]
         run = _sync(aino)
     assert run.status == SyncRun.Status.SUCCEEDED
     assert route.call_count == 3
@@ -124,13 +141,18 @@ def test_expired_token_answer_renews_the_token_once(sandbox, monkeypatch):
     fetched_tokens = []
     real_fetch = transport.service_tokens._fetch
     monkeypatch.setattr(
-        transport.service_tokens, "_fetch", lambda **kw: fetched_tokens.append(1) or real_fetch(**kw)
+        transport.service_tokens,
+        "_fetch",
+        lambda **kw: fetched_tokens.append(1) or real_fetch(**kw),
     )
     expired = {"errors": [{"message": "expired", "extensions": {"code": "TOKEN_EXPIRED_ERROR"}}]}
     with respx.mock(assert_all_called=False) as mock:
         _through_token_endpoint(mock, sandbox)
         route = mock.post(sandbox.youth_graphql_url)
-        route.side_effect = [httpx.Response(200, json=expired), httpx.Response(200, json={"data": {"youthProfile": None}})]
+        route.side_effect = [
+            httpx.Response(200, json=expired),
+            httpx.Response(200, json={"data": {"youthProfile": None}}),
+        ]
         run = _sync(aino)
     assert run.status == SyncRun.Status.SUCCEEDED
     assert len(fetched_tokens) == 2  # the first, and one renewal after TOKEN_EXPIRED_ERROR
@@ -140,22 +162,43 @@ def test_schema_drift_in_a_record_is_recorded_and_earlier_data_stays(sandbox):
     aino = _citizen(sandbox, AINO)
     _sync(aino)
     before = bytes(DataRecord.objects.get().payload)
-    drifted = {"data": {"youthProfile": {"id": "x", "membershipNumber": 4213, "membershipStatus": "ACTIVE"}}}
+    drifted = {
+        "data": {
+            "youthProfile": {"id": "x", "membershipNumber": 4213, "membershipStatus": "ACTIVE"}
+        }
+    }
     with respx.mock(assert_all_called=False) as mock:
         _through_token_endpoint(mock, sandbox)
         mock.post(sandbox.youth_graphql_url).respond(200, json=drifted)
         run = _sync(aino)
     assert run.status == SyncRun.Status.PARTIAL
-    assert run.failed == 1 and run.errors == [{"code": "INVALID_RECORD", "message": "youth.membership: membershipNumber is not a string"}]
+    assert run.failed == 1 and run.errors == [
+        {"code": "INVALID_RECORD", "message": "youth.membership: membershipNumber is not a string"}
+    ]
     row = DataRecord.objects.get()
     assert bytes(row.payload) == before and row.state == DataRecord.State.ACTIVE
 
 
 @pytest.mark.parametrize(
     "node",
-    [None, [], {"id": "x", "membershipStatus": "ACTIVE"}, {"id": "x", "membershipNumber": "1", "membershipStatus": "GONE"},
-     {"id": "x", "membershipNumber": "1", "membershipStatus": "ACTIVE", "expiration": "31.8.2027"},
-     {"id": "x", "membershipNumber": "1", "membershipStatus": "ACTIVE", "photoUsageApproved": "yes"}],
+    [
+        None,
+        [],
+        {"id": "x", "membershipStatus": "ACTIVE"},
+        {"id": "x", "membershipNumber": "1", "membershipStatus": "GONE"},
+        {
+            "id": "x",
+            "membershipNumber": "1",
+            "membershipStatus": "ACTIVE",
+            "expiration": "31.8.2027",
+        },
+        {
+            "id": "x",
+            "membershipNumber": "1",
+            "membershipStatus": "ACTIVE",
+            "photoUsageApproved": "yes",
+        },
+    ],
 )
 def test_parser_refuses_records_that_break_the_contract(node):
     with pytest.raises(InvalidRecord):

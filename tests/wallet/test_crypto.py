@@ -32,11 +32,13 @@ def test_any_unicode_value_round_trips(value):
 
 
 @settings(max_examples=50, deadline=None)
-@given(value=st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(),
-    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
-    max_leaves=30,
-))
+@given(
+    value=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+        max_leaves=30,
+    )
+)
 def test_json_values_round_trip(value):
     cipher = _cipher()
     sealed = cipher.seal_json(table="t", row_id="r", field="payload", value=value)
@@ -100,19 +102,28 @@ def test_data_key_wraps_under_newest_kek_and_unwraps(settings):
     version, wrapped = crypto.data_key_wrap(data_key=data_key, citizen_id=CITIZEN, generation=1)
     assert version == 3
     assert data_key not in wrapped
-    assert crypto.data_key_unwrap(wrapped=wrapped, kek_version=3, citizen_id=CITIZEN, generation=1) == data_key
+    assert (
+        crypto.data_key_unwrap(wrapped=wrapped, kek_version=3, citizen_id=CITIZEN, generation=1)
+        == data_key
+    )
 
 
 def test_wrapped_key_of_one_citizen_does_not_unwrap_for_another(settings):
     settings.WALLET_KEKS = _kek_spec(1)
-    _, wrapped = crypto.data_key_wrap(data_key=crypto.data_key_generate(), citizen_id=CITIZEN, generation=1)
+    _, wrapped = crypto.data_key_wrap(
+        data_key=crypto.data_key_generate(), citizen_id=CITIZEN, generation=1
+    )
     with pytest.raises(crypto.DecryptionError):
-        crypto.data_key_unwrap(wrapped=wrapped, kek_version=1, citizen_id=OTHER_CITIZEN, generation=1)
+        crypto.data_key_unwrap(
+            wrapped=wrapped, kek_version=1, citizen_id=OTHER_CITIZEN, generation=1
+        )
 
 
 def test_wrong_kek_fails_clearly(settings):
     settings.WALLET_KEKS = _kek_spec(1)
-    _, wrapped = crypto.data_key_wrap(data_key=crypto.data_key_generate(), citizen_id=CITIZEN, generation=1)
+    _, wrapped = crypto.data_key_wrap(
+        data_key=crypto.data_key_generate(), citizen_id=CITIZEN, generation=1
+    )
     settings.WALLET_KEKS = _kek_spec(1)  # same version number, different key
     with pytest.raises(crypto.DecryptionError):
         crypto.data_key_unwrap(wrapped=wrapped, kek_version=1, citizen_id=CITIZEN, generation=1)
@@ -121,10 +132,14 @@ def test_wrong_kek_fails_clearly(settings):
 def test_missing_kek_version_fails_clearly(settings):
     settings.WALLET_KEKS = _kek_spec(2)
     with pytest.raises(crypto.MissingKeyError, match="version 1 is not configured"):
-        crypto.data_key_unwrap(wrapped=b"\x01" + b"x" * 60, kek_version=1, citizen_id=CITIZEN, generation=1)
+        crypto.data_key_unwrap(
+            wrapped=b"\x01" + b"x" * 60, kek_version=1, citizen_id=CITIZEN, generation=1
+        )
 
 
-@pytest.mark.parametrize("spec", ["", "1", "x:abc", "1:not-base64!!", "1:" + base64.urlsafe_b64encode(b"short").decode()])
+@pytest.mark.parametrize(
+    "spec", ["", "1", "x:abc", "1:not-base64!!", "1:" + base64.urlsafe_b64encode(b"short").decode()]
+)
 def test_bad_kek_configuration_is_refused(spec):
     with pytest.raises(ImproperlyConfigured):
         crypto.SettingsKekProvider(spec)

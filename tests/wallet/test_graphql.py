@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 ME_FULL = """{ me {
   profile { firstName lastName email sources { fieldId source } }
-  youthMembership { membershipNumber status expiration birthDate withheldFields origin { source state } }
+  youthMembership {
+    membershipNumber status expiration birthDate withheldFields origin { source state }
+  }
 } }"""
 
 
@@ -23,14 +25,19 @@ def _gql(client, query, **extra):
 def _citizen_with_card(cards=1):
     citizen = CitizenFactory()
     services.profile_update_from_claims(
-        citizen=citizen, claims={"given_name": "Testi", "family_name": "Henkilö", "email": "t@example.com"}
+        citizen=citizen,
+        claims={"given_name": "Testi", "family_name": "Henkilö", "email": "t@example.com"},
     )
     records = [
         UpstreamRecord(
             kind="membership",
             external_id=f"node-{n}",
-            payload={"membership_number": f"90{n:04d}", "status": "ACTIVE", "expiration": "2027-08-31",
-                     "birth_date": "2011-05-14"},
+            payload={
+                "membership_number": f"90{n:04d}",
+                "status": "ACTIVE",
+                "expiration": "2027-08-31",
+                "birth_date": "2011-05-14",
+            },
         )
         for n in range(cards)
     ]
@@ -73,7 +80,9 @@ def test_sensitive_fields_are_withheld_below_substantial_assurance(client):
 
 
 @pytest.mark.parametrize("cards", [1, 6])
-def test_me_query_count_is_constant_in_the_number_of_records(client, django_assert_num_queries, cards):
+def test_me_query_count_is_constant_in_the_number_of_records(
+    client, django_assert_num_queries, cards
+):
     citizen = _citizen_with_card(cards)
     DataRecord.objects.filter(citizen=citizen).exclude(pk=DataRecord.objects.first().pk).update(
         state=DataRecord.State.ENDED
@@ -116,7 +125,9 @@ def test_internal_errors_never_show_their_text(client, caplog):
     with a generic message; the log names the exception type only."""
     victim, thief = _citizen_with_card(), CitizenFactory()
     services.profile_update_from_claims(citizen=thief, claims={"given_name": "X"})
-    Profile.objects.filter(citizen=thief).update(payload=Profile.objects.get(citizen=victim).payload)
+    Profile.objects.filter(citizen=thief).update(
+        payload=Profile.objects.get(citizen=victim).payload
+    )
     client.force_login(thief)
     body = _gql(client, "{ me { profile { firstName } } }").json()
     error = body["errors"][0]

@@ -11,13 +11,17 @@ pytestmark = pytest.mark.django_db
 
 def _card(number="YM-1001", status="ACTIVE"):
     return UpstreamRecord(
-        kind="membership", external_id="node-1", payload={"membership_number": number, "status": status}
+        kind="membership",
+        external_id="node-1",
+        payload={"membership_number": number, "status": status},
     )
 
 
 def test_same_upstream_data_twice_writes_nothing_the_second_time(django_assert_num_queries):
     citizen = CitizenFactory()
-    first = services.records_upsert(citizen=citizen, source="youth", records=[_card()], complete_kinds={"membership"})
+    first = services.records_upsert(
+        citizen=citizen, source="youth", records=[_card()], complete_kinds={"membership"}
+    )
     assert (first.created, first.updated, first.unchanged) == (1, 0, 0)
     row = DataRecord.objects.get()
     before = (bytes(row.payload), row.updated_at)
@@ -28,7 +32,11 @@ def test_same_upstream_data_twice_writes_nothing_the_second_time(django_assert_n
         second = services.records_upsert(
             citizen=citizen, source="youth", records=[_card()], complete_kinds={"membership"}
         )
-    assert not [q for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert not [
+        q
+        for q in ctx.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))
+    ]
     assert (second.created, second.updated, second.unchanged) == (0, 0, 1)
     row.refresh_from_db()
     assert (bytes(row.payload), row.updated_at) == before
@@ -37,7 +45,9 @@ def test_same_upstream_data_twice_writes_nothing_the_second_time(django_assert_n
 def test_changed_upstream_data_updates_the_sealed_payload():
     citizen = CitizenFactory()
     services.records_upsert(citizen=citizen, source="youth", records=[_card()])
-    counts = services.records_upsert(citizen=citizen, source="youth", records=[_card(status="EXPIRED")])
+    counts = services.records_upsert(
+        citizen=citizen, source="youth", records=[_card(status="EXPIRED")]
+    )
     assert counts.updated == 1
     [record] = citizen_wallet(citizen=citizen).records(source="youth", kind="membership")
     assert record.payload["status"] == "EXPIRED"
@@ -45,8 +55,12 @@ def test_changed_upstream_data_updates_the_sealed_payload():
 
 def test_record_gone_upstream_is_marked_ended_not_deleted():
     citizen = CitizenFactory()
-    services.records_upsert(citizen=citizen, source="youth", records=[_card()], complete_kinds={"membership"})
-    counts = services.records_upsert(citizen=citizen, source="youth", records=[], complete_kinds={"membership"})
+    services.records_upsert(
+        citizen=citizen, source="youth", records=[_card()], complete_kinds={"membership"}
+    )
+    counts = services.records_upsert(
+        citizen=citizen, source="youth", records=[], complete_kinds={"membership"}
+    )
     assert counts.ended == 1
     row = DataRecord.objects.get()
     assert row.state == DataRecord.State.ENDED and row.ended_at is not None
@@ -57,8 +71,12 @@ def test_record_gone_upstream_is_marked_ended_not_deleted():
 
 def test_incomplete_fetch_ends_nothing():
     citizen = CitizenFactory()
-    services.records_upsert(citizen=citizen, source="youth", records=[_card()], complete_kinds={"membership"})
-    counts = services.records_upsert(citizen=citizen, source="youth", records=[], complete_kinds=set())
+    services.records_upsert(
+        citizen=citizen, source="youth", records=[_card()], complete_kinds={"membership"}
+    )
+    counts = services.records_upsert(
+        citizen=citizen, source="youth", records=[], complete_kinds=set()
+    )
     assert counts.ended == 0
     assert DataRecord.objects.get().state == DataRecord.State.ACTIVE
 
@@ -82,7 +100,8 @@ def test_records_are_sealed_and_the_external_id_is_a_blind_index():
 def test_profile_starts_from_claims_and_keeps_provenance():
     citizen = CitizenFactory()
     changed = services.profile_update_from_claims(
-        citizen=citizen, claims={"given_name": "Aino", "family_name": "Virtanen", "email": "a@example.com"}
+        citizen=citizen,
+        claims={"given_name": "Aino", "family_name": "Virtanen", "email": "a@example.com"},
     )
     assert changed
     profile = citizen_wallet(citizen=citizen).profile
@@ -107,7 +126,11 @@ def test_claims_never_overwrite_what_the_citizen_entered(django_db_blocker):
     cipher = citizen_cipher(citizen=citizen)
     profile = Profile.objects.get()
     entries = services._profile_entries(profile, cipher)
-    entries["first_name"] = {"value": "Aino-Maria", "source": services.SOURCE_CITIZEN, "updated_at": "x"}
+    entries["first_name"] = {
+        "value": "Aino-Maria",
+        "source": services.SOURCE_CITIZEN,
+        "updated_at": "x",
+    }
     services._profile_save(citizen=citizen, profile=profile, entries=entries, cipher=cipher)
 
     services.profile_update_from_claims(citizen=citizen, claims={"given_name": "Aino"})

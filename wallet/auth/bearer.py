@@ -69,7 +69,10 @@ def access_token_validate(token: str, *, required_scope: str | None = None) -> A
     algorithm = header.get("alg")
     if algorithm not in settings.WALLET_API_TOKEN_ALGORITHMS:
         raise TokenError("The access token's algorithm is not accepted")
-    if settings.WALLET_API_REQUIRE_AT_JWT_TYP and str(header.get("typ", "")).lower() not in AT_JWT_TYPES:
+    if (
+        settings.WALLET_API_REQUIRE_AT_JWT_TYP
+        and str(header.get("typ", "")).lower() not in AT_JWT_TYPES
+    ):
         raise TokenError("The token is not an access token")
     try:
         signing_key = jwks_client().get_signing_key(str(header.get("kid", "")))
@@ -120,7 +123,10 @@ def access_token_validate(token: str, *, required_scope: str | None = None) -> A
 
 def www_authenticate(error: TokenError) -> str:
     description = str(error).replace('"', "'")
-    value = f'Bearer realm="oma-helsinki-wallet", error="{error.error}", error_description="{description}"'
+    value = (
+        f'Bearer realm="oma-helsinki-wallet", error="{error.error}", '
+        f'error_description="{description}"'
+    )
     if isinstance(error, InsufficientScope) and settings.WALLET_API_SCOPE:
         value += f', scope="{settings.WALLET_API_SCOPE}"'
     return value

@@ -53,7 +53,9 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
             raise SuspiciousOperation("ID token nonce does not match")
         return payload
 
-    def get_userinfo(self, access_token: str, id_token: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def get_userinfo(
+        self, access_token: str, id_token: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
         userinfo = super().get_userinfo(access_token, id_token, payload)
         if userinfo.get("sub") != payload.get("sub"):
             # OIDC Core 5.3.2: the userinfo response must be about the ID token's subject.

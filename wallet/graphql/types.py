@@ -47,7 +47,11 @@ class ProfileType(graphene.ObjectType):
     @staticmethod
     def resolve_sources(root: dict[str, ProfileValue], info: Any) -> list[dict[str, Any]]:
         return [
-            {"field_id": catalogue.PROFILE.field_id(key), "source": v.source, "updated_at": v.updated_at}
+            {
+                "field_id": catalogue.PROFILE.field_id(key),
+                "source": v.source,
+                "updated_at": v.updated_at,
+            }
             for key, v in root.items()
         ]
 
@@ -73,7 +77,7 @@ class RecordRoot:
         return value
 
     def withheld(self) -> list[str]:
-        return [self.kind.field_id(key) for key in self.kind.keys() if not self.visible(key)]
+        return [self.kind.field_id(key) for key in self.kind.field_keys() if not self.visible(key)]
 
 
 def _record_value(key: str) -> Any:

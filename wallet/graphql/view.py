@@ -9,19 +9,37 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene.validation import depth_limit_validator
-from graphene_django.views import GraphQLView
-from graphql import GraphQLError, specified_rules
+from graphene_django.views import GraphQLView, HttpError
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from wallet.auth import bearer
@@ -32,11 +50,23 @@ from wallet.services import citizen_get_or_create, profile_update_from_claims
 logger = logging.getLogger(__name__)
 
 
-def _validation_rules() -> tuple[Any, ...]:
-    rules: list[Any] = [*specified_rules, depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH)]
-    if not settings.DEBUG:
+MAX_QUERY_LENGTH = 20_000
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_and_validated(
+    schema: GraphQLSchema, query: str, max_depth: int, allow_introspection: bool
+) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
+    """Parse and validate a query once: clients send the same few queries over and over, and
+    validating one costs more than executing a typical `me` query."""
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return None, (error,)
+    rules: list[Any] = [*specified_rules, depth_limit_validator(max_depth=max_depth)]
+    if not allow_introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    return tuple(rules)
+    return document, tuple(validate(schema, document, rules, max_errors=20))
 
 
 def _csrf_failure_check(request: HttpRequest) -> HttpResponse | None:
@@ -46,7 +76,8 @@ def _csrf_failure_check(request: HttpRequest) -> HttpResponse | None:
 def _token_error_response(error: bearer.TokenError) -> JsonResponse:
     code = ErrorCode.UNAUTHENTICATED if error.status == 401 else ErrorCode.PERMISSION_DENIED
     response = JsonResponse(
-        {"errors": [{"message": str(error), "extensions": {"code": code.value}}]}, status=error.status
+        {"errors": [{"message": str(error), "extensions": {"code": code.value}}]},
+        status=error.status,
     )
     response["WWW-Authenticate"] = bearer.www_authenticate(error)
     add_never_cache_headers(response)
@@ -58,8 +89,12 @@ def authenticate_bearer(request: HttpRequest) -> None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise bearer.TokenError("The Authorization header must carry a bearer token")
-    access_token = bearer.access_token_validate(token.strip(), required_scope=settings.WALLET_API_SCOPE)
-    citizen, created = citizen_get_or_create(issuer=access_token.issuer, subject=access_token.subject)
+    access_token = bearer.access_token_validate(
+        token.strip(), required_scope=settings.WALLET_API_SCOPE
+    )
+    citizen, created = citizen_get_or_create(
+        issuer=access_token.issuer, subject=access_token.subject
+    )
     if not citizen.is_active:
         raise bearer.TokenError("The account is closed")
     if created:
@@ -83,12 +118,53 @@ class WalletGraphQLView(GraphQLView):
                 if csrf_failure is not None:
                     return csrf_failure
             request.principal = principal_from_session(request)  # type: ignore[attr-defined]
-        self.validation_rules = _validation_rules()
         response = super().dispatch(request, *args, **kwargs)
         # Personal data: never cached by a browser or a proxy.
         add_never_cache_headers(response)
         patch_cache_control(response, private=True)
         return response
+
+    def execute_graphql_request(
+        self,
+        request: HttpRequest,
+        data: Any,
+        query: str | None,
+        variables: Any,
+        operation_name: str | None,
+        show_graphiql: bool = False,
+    ) -> ExecutionResult | None:
+        if not query:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseBadRequest("Must provide query string."))
+        if len(query) > MAX_QUERY_LENGTH:
+            raise HttpError(HttpResponseBadRequest("The query is too long."))
+        document, errors = _parsed_and_validated(
+            self.schema.graphql_schema, query, settings.GRAPHQL_MAX_DEPTH, settings.DEBUG
+        )
+        if errors or document is None:
+            return ExecutionResult(data=None, errors=list(errors))
+        operation = get_operation_ast(document, operation_name)
+        if (
+            request.method == "GET"
+            and operation is not None
+            and operation.operation != OperationType.QUERY
+        ):
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseNotAllowed(["POST"], "Mutations need POST."))
+        try:
+            return execute(
+                self.schema.graphql_schema,
+                document,
+                root_value=self.get_root_value(request),
+                context_value=self.get_context(request),
+                variable_values=variables,
+                operation_name=operation_name,
+                middleware=self.get_middleware(request),
+            )
+        except Exception as error:  # reported through format_error, never as a 500 page
+            return ExecutionResult(errors=[GraphQLError("execution failed", original_error=error)])
 
     @staticmethod
     def format_error(error: Exception) -> dict[str, Any]:
@@ -102,9 +178,7 @@ class WalletGraphQLView(GraphQLView):
                 if isinstance(original, ApiError):
                     formatted["message"] = original.message
                 return formatted
-            logger.error(
-                "GraphQL resolver failed: %s", type(original).__name__, exc_info=original
-            )
+            logger.error("GraphQL resolver failed: %s", type(original).__name__, exc_info=original)
             return {
                 "message": "Something went wrong on our side.",
                 "locations": error.formatted.get("locations"),

@@ -8,77 +8,152 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Citizen',
+            name="Citizen",
             fields=[
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('issuer', models.CharField(max_length=255)),
-                ('subject', models.CharField(max_length=255)),
-                ('is_active', models.BooleanField(default=True)),
-                ('is_staff', models.BooleanField(default=False)),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now)),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("issuer", models.CharField(max_length=255)),
+                ("subject", models.CharField(max_length=255)),
+                ("is_active", models.BooleanField(default=True)),
+                ("is_staff", models.BooleanField(default=False)),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CitizenKey',
+            name="CitizenKey",
             fields=[
-                ('citizen', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='data_key', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('generation', models.PositiveIntegerField(default=1)),
-                ('kek_version', models.PositiveIntegerField()),
-                ('wrapped_key', models.BinaryField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('wrapped_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "citizen",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="data_key",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("generation", models.PositiveIntegerField(default=1)),
+                ("kek_version", models.PositiveIntegerField()),
+                ("wrapped_key", models.BinaryField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("wrapped_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='Profile',
+            name="Profile",
             fields=[
-                ('citizen', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='profile', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('payload', models.BinaryField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "citizen",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="profile",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("payload", models.BinaryField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='DataRecord',
+            name="DataRecord",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('source', models.CharField(max_length=32)),
-                ('kind', models.CharField(max_length=64)),
-                ('external_key', models.CharField(max_length=64)),
-                ('payload', models.BinaryField()),
-                ('content_digest', models.CharField(max_length=64)),
-                ('state', models.CharField(choices=[('active', 'Active'), ('ended', 'Ended upstream')], default='active', max_length=16)),
-                ('fetched_at', models.DateTimeField()),
-                ('upstream_modified_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('citizen', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='records', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("source", models.CharField(max_length=32)),
+                ("kind", models.CharField(max_length=64)),
+                ("external_key", models.CharField(max_length=64)),
+                ("payload", models.BinaryField()),
+                ("content_digest", models.CharField(max_length=64)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("active", "Active"), ("ended", "Ended upstream")],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                ("fetched_at", models.DateTimeField()),
+                ("upstream_modified_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "citizen",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="records",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='citizen',
-            constraint=models.UniqueConstraint(fields=('issuer', 'subject'), name='citizen_unique_identity'),
+            model_name="citizen",
+            constraint=models.UniqueConstraint(
+                fields=("issuer", "subject"), name="citizen_unique_identity"
+            ),
         ),
         migrations.AddIndex(
-            model_name='datarecord',
-            index=models.Index(fields=['citizen', 'source', 'kind'], name='record_citizen_kind'),
+            model_name="datarecord",
+            index=models.Index(fields=["citizen", "source", "kind"], name="record_citizen_kind"),
         ),
         migrations.AddConstraint(
-            model_name='datarecord',
-            constraint=models.UniqueConstraint(fields=('source', 'kind', 'external_key'), name='record_unique_upstream_identity'),
+            model_name="datarecord",
+            constraint=models.UniqueConstraint(
+                fields=("source", "kind", "external_key"), name="record_unique_upstream_identity"
+            ),
         ),
     ]

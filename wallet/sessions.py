@@ -1,0 +1,50 @@
+"""Database sessions whose payload is encrypted, not just signed.
+
+The session holds the provider's ID token (for the end-session `id_token_hint`), and an ID token
+carries the citizen's name and email. Django's own sessions are only signed base64, which anyone
+with a database dump can read; here the payload is AES-GCM sealed under a key derived from
+SECRET_KEY.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import logging
+import os
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
+
+logger = logging.getLogger("django.security.SuspiciousSession")
+
+
+@functools.cache
+def _session_key_for(secret: str) -> AESGCM:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"wallet-session-encryption")
+    return AESGCM(hkdf.derive(secret.encode()))
+
+
+class SessionStore(DbSessionStore):
+    def _aead(self) -> AESGCM:
+        return _session_key_for(settings.SECRET_KEY)
+
+    def encode(self, session_dict: dict[str, Any]) -> str:
+        nonce = os.urandom(12)
+        plaintext = json.dumps(session_dict, separators=(",", ":")).encode()
+        sealed = self._aead().encrypt(nonce, plaintext, self.key_salt.encode())
+        return base64.b64encode(nonce + sealed).decode()
+
+    def decode(self, session_data: str) -> dict[str, Any]:
+        try:
+            raw = base64.b64decode(session_data)
+            return json.loads(self._aead().decrypt(raw[:12], raw[12:], self.key_salt.encode()))
+        except (InvalidTag, ValueError):
+            logger.warning("Session data corrupted or sealed with another key")
+            return {}
