@@ -113,7 +113,7 @@ LOGIN_URL = "oidc_authentication_init"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
-LANGUAGE_CODE = "fi"
+LANGUAGE_CODE = "en"
 LANGUAGES = [("fi", "Suomi"), ("sv", "Svenska"), ("en", "English")]
 TIME_ZONE = "Europe/Helsinki"
 USE_I18N = True

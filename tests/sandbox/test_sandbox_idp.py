@@ -309,3 +309,10 @@ def test_end_session_refuses_an_unregistered_uri(sandbox: Sandbox) -> None:
 
     assert response.status_code == 400
     assert "location" not in response.headers
+
+
+def test_front_page_lists_the_services(sandbox: Sandbox) -> None:
+    page = httpx.get(f"{sandbox.base_url}/", timeout=10)
+    assert page.status_code == 200
+    assert f"{sandbox.issuer}/.well-known/openid-configuration" in page.text
+    assert "/youth/graphql/" in page.text

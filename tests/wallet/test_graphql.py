@@ -135,3 +135,16 @@ def test_internal_errors_never_show_their_text(client, caplog):
     assert error["message"] == "Something went wrong on our side."
     assert "Testi" not in str(body) and "ciphertext" not in str(body)
     assert "DecryptionError" in caplog.text
+
+
+def test_front_page_withholds_sensitive_fields_below_substantial(client):
+    citizen = _citizen_with_card()
+    client.force_login(citizen)
+    session = client.session
+    session["wallet_loa"] = "low"
+    session.save()
+    page = client.get("/").content.decode()
+    assert "900000" in page and "2011-05-14" not in page and "Shown after a stronger login" in page
+    session["wallet_loa"] = "high"
+    session.save()
+    assert "2011-05-14" in client.get("/").content.decode()

@@ -7,11 +7,10 @@ from enum import StrEnum
 
 from django.http import HttpRequest
 
+from wallet.assurance import loa_at_least
 from wallet.auth.bearer import AccessToken
 from wallet.auth.oidc import SESSION_LOA_KEY
 from wallet.models import Citizen
-
-LOA_ORDER = {"low": 0, "substantial": 1, "high": 2}
 
 
 class Via(StrEnum):
@@ -27,7 +26,7 @@ class Principal:
     client_id: str | None = None
 
     def loa_at_least(self, level: str) -> bool:
-        return LOA_ORDER.get(self.loa or "", -1) >= LOA_ORDER[level]
+        return loa_at_least(self.loa, level)
 
 
 def principal_from_session(request: HttpRequest) -> Principal | None:

@@ -9,10 +9,9 @@ from typing import Any
 import graphene
 
 from wallet import catalogue
+from wallet.assurance import field_visible
 from wallet.auth.principal import Principal
 from wallet.selectors import CitizenWallet, ProfileValue, RecordView
-
-SENSITIVE_MIN_LOA = "substantial"
 
 
 def _profile_value(key: str) -> Any:
@@ -65,7 +64,7 @@ class RecordRoot:
     kind: catalogue.RecordKind
 
     def visible(self, key: str) -> bool:
-        return not self.kind.field(key).sensitive or self.principal.loa_at_least(SENSITIVE_MIN_LOA)
+        return field_visible(self.kind.field(key), self.principal.loa)
 
     def value(self, key: str) -> Any:
         if not self.visible(key):
