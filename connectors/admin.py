@@ -18,5 +18,5 @@ class SyncRunAdmin(admin.ModelAdmin):
     list_filter = ("source", "mode", "status")
     readonly_fields = [f.name for f in SyncRun._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False

@@ -7,6 +7,7 @@ backoff and jitter). Messages are safe to record: they never carry personal data
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
@@ -197,11 +198,13 @@ class GraphQLTransport:
     ) -> dict[str, Any]:
         for renewed in (False, True):
             token = service_tokens.get(scope=self.scope, client=client, force_new=renewed)
+            headers = {"Authorization": f"Bearer {token}"}
             response = send_with_retries(
-                lambda token=token: client.post(
+                functools.partial(
+                    client.post,
                     self.url,
                     json={"query": query, "variables": variables},
-                    headers={"Authorization": f"Bearer {token}"},
+                    headers=headers,
                 ),
                 system=self.system,
             )

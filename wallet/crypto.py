@@ -125,7 +125,7 @@ def _seal(aead: AESGCM, plaintext: bytes, aad: bytes) -> bytes:
     return CIPHERTEXT_FORMAT + nonce + aead.encrypt(nonce, plaintext, aad)
 
 
-def _open(aead: AESGCM, ciphertext: bytes, aad: bytes) -> bytes:
+def _open(aead: AESGCM, ciphertext: bytes | memoryview, aad: bytes) -> bytes:
     ciphertext = bytes(ciphertext)
     if ciphertext[:1] != CIPHERTEXT_FORMAT or len(ciphertext) < 1 + NONCE_BYTES + 16:
         raise DecryptionError("ciphertext has an unknown format")
@@ -174,14 +174,18 @@ class CitizenCipher:
     def seal(self, *, table: str, row_id: object, field: str, plaintext: bytes) -> bytes:
         return _seal(self._aead, plaintext, self._aad(table, row_id, field))
 
-    def open(self, *, table: str, row_id: object, field: str, ciphertext: bytes) -> bytes:
+    def open(
+        self, *, table: str, row_id: object, field: str, ciphertext: bytes | memoryview
+    ) -> bytes:
         return _open(self._aead, ciphertext, self._aad(table, row_id, field))
 
     def seal_json(self, *, table: str, row_id: object, field: str, value: Any) -> bytes:
         plaintext = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
         return self.seal(table=table, row_id=row_id, field=field, plaintext=plaintext.encode())
 
-    def open_json(self, *, table: str, row_id: object, field: str, ciphertext: bytes) -> Any:
+    def open_json(
+        self, *, table: str, row_id: object, field: str, ciphertext: bytes | memoryview
+    ) -> Any:
         return json.loads(self.open(table=table, row_id=row_id, field=field, ciphertext=ciphertext))
 
 

@@ -10,7 +10,9 @@ from django.utils import timezone
 
 
 class CitizenManager(BaseUserManager["Citizen"]):
-    def get_by_natural_key(self, username: str) -> "Citizen":
+    def get_by_natural_key(self, username: str | None) -> "Citizen":
+        if username is None:
+            raise self.model.DoesNotExist
         return self.get(pk=username)
 
 

@@ -41,7 +41,7 @@ class SessionStore(DbSessionStore):
         sealed = self._aead().encrypt(nonce, plaintext, self.key_salt.encode())
         return base64.b64encode(nonce + sealed).decode()
 
-    def decode(self, session_data: str) -> dict[str, Any]:
+    def decode(self, session_data: bytes | str) -> dict[str, Any]:
         try:
             raw = base64.b64decode(session_data)
             return json.loads(self._aead().decrypt(raw[:12], raw[12:], self.key_salt.encode()))

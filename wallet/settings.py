@@ -138,7 +138,7 @@ SECURE_SSL_REDIRECT = _strict_bool("WALLET_SSL_REDIRECT", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("WALLET_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = False
+SECURE_HSTS_PRELOAD = _strict_bool("WALLET_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -179,7 +179,6 @@ OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=5.0)
 OIDC_STORE_ID_TOKEN = True
 OIDC_OP_LOGOUT_URL_METHOD = "wallet.auth.oidc.provider_logout_url"
 OIDC_CALLBACK_CLASS = "wallet.auth.oidc.CitizenCallbackView"
-OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = 15 * 60
 
 # Bearer access tokens for the API (RFC 9068 JWTs), validated locally against the issuer's JWKS.
 WALLET_API_AUDIENCE = env.str("WALLET_API_AUDIENCE", default="oma-helsinki-wallet")

@@ -85,7 +85,7 @@ def access_token_validate(token: str, *, required_scope: str | None = None) -> A
         claims = jwt.decode(
             token,
             key=signing_key.key,
-            algorithms=[algorithm],
+            algorithms=[str(algorithm)],
             audience=settings.WALLET_API_AUDIENCE,
             issuer=settings.OIDC_ISSUER,
             leeway=settings.WALLET_TOKEN_LEEWAY_SECONDS,

@@ -17,7 +17,8 @@ from urllib.parse import urlencode
 import jwt
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.http import HttpRequest
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
@@ -66,7 +67,7 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
     def verify_claims(self, claims: dict[str, Any]) -> bool:
         return bool(claims.get("sub"))
 
-    def filter_users_by_claims(self, claims: dict[str, Any]):  # type: ignore[no-untyped-def]
+    def filter_users_by_claims(self, claims: dict[str, Any]) -> QuerySet[Citizen]:
         return Citizen.objects.filter(issuer=claims["iss"], subject=claims["sub"])
 
     def create_user(self, claims: dict[str, Any]) -> Citizen:
@@ -84,7 +85,8 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
 
 
 class CitizenCallbackView(OIDCAuthenticationCallbackView):
-    def login_success(self):  # type: ignore[no-untyped-def]
+    def login_success(self) -> HttpResponse:
+        # Imported here: the auth backend module loads with settings, before the apps are ready.
         from connectors.tasks import citizen_sync_enqueue
 
         response = super().login_success()

@@ -1,0 +1,70 @@
+"""Configuration fails loudly, and the production configuration passes `check --deploy`."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "WALLET_"))}
+    base.update(
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        WALLET_KEKS="1:" + "A" * 43,
+        WALLET_INDEX_KEY="B" * 43,
+        WALLET_OIDC_CLIENT_SECRET="s",
+        WALLET_CONNECTOR_CLIENT_SECRET="s",
+        WALLET_ENV_FILE="/nonexistent",
+        DATABASE_URL="sqlite:///:memory:",
+    )
+    base.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_settings_pass_check_deploy():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_ALLOWED_HOSTS="wallet.hel.fi",
+        WALLET_SSL_REDIRECT="true",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG must be a boolean"),
+        ({"WALLET_KEKS": ""}, "WALLET_KEKS (or WALLET_KEKS_FILE) is not set"),
+        ({"WALLET_KEKS": "1:c2hvcnQ"}, "key must be 32 bytes"),
+        ({"WALLET_KEKS": "one:" + "A" * 43}, "entries must look like 'version:base64key'"),
+        ({"WALLET_INDEX_KEY": "c2hvcnQ"}, "WALLET_INDEX_KEY"),
+        ({"WALLET_OIDC_CLIENT_SECRET": ""}, "WALLET_OIDC_CLIENT_SECRET"),
+    ],
+)
+def test_bad_configuration_stops_start_up_with_a_clear_message(env, message):
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert message in result.stderr + result.stdout
+
+
+def test_secret_can_come_from_a_file(tmp_path):
+    secret_file = tmp_path / "kek"
+    secret_file.write_text("1:" + "C" * 43 + "\n")
+    result = _manage("check", WALLET_KEKS="", WALLET_KEKS_FILE=str(secret_file))
+    assert result.returncode == 0, result.stderr
