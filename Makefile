@@ -27,6 +27,7 @@ venv: $(STAMP) var/dev.env
 
 run: venv
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput --database keys
 	$(PY) -m sandbox migrate --noinput
 	$(PY) -m sandbox seed
 	$(PY) manage.py collectstatic --noinput -v0

@@ -28,7 +28,9 @@ def plain_me_view(request: Any) -> Any:
     from wallet.services import PROFILE_TABLE, RECORD_TABLE
 
     citizen = request.user
-    cipher = cipher_from_key(CitizenKey.objects.get(citizen=citizen))
+    cipher = cipher_from_key(
+        CitizenKey.objects.get(citizen_id=citizen.pk), generation=citizen.data_key_generation
+    )
     profile_row = Profile.objects.get(citizen=citizen)
     profile = cipher.open_json(
         table=PROFILE_TABLE, row_id=citizen.pk, field="payload", ciphertext=profile_row.payload

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
+from django.db import connection, connections
 
 from connectors import transport
 from wallet.auth import bearer
@@ -82,8 +82,9 @@ def sandbox(sandbox_process, settings) -> Iterator[object]:  # type: ignore[no-u
     _reset_cached_clients()
 
 
-def _database_url_for_subprocess() -> str:
-    """The test database as a URL another process (a Celery worker) can open."""
+def _database_url_for_subprocess(alias: str) -> str:
+    """A test database as a URL another process (a Celery worker) can open."""
+    connection = connections[alias]
     db = connection.settings_dict
     if connection.vendor == "postgresql":
         user = db["USER"] or "postgres"
@@ -108,11 +109,13 @@ def task_runner(sandbox_process, django_db_setup, django_db_blocker, tmp_path_fa
     import time
 
     with django_db_blocker.unblock():
-        database_url = _database_url_for_subprocess()
+        database_url = _database_url_for_subprocess("default")
+        keystore_url = _database_url_for_subprocess("keys")
     issuer = sandbox_process.issuer
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
+        "KEYSTORE_DATABASE_URL": keystore_url,
         "OIDC_ISSUER": issuer,
         "OIDC_OP_JWKS_ENDPOINT": sandbox_process.jwks_url,
         "OIDC_OP_TOKEN_ENDPOINT": sandbox_process.token_url,

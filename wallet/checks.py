@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
 
 from wallet import crypto
 
@@ -23,3 +24,48 @@ def key_configuration(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
     except (ImproperlyConfigured, ValueError) as exc:
         errors.append(checks.Error(f"WALLET_INDEX_KEY: {exc}", id="wallet.E002"))
     return errors
+
+
+@checks.register(checks.Tags.security)
+def keys_in_use_are_configured(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A retired KEK that still wraps data keys is a start-up error, not a surprise at read time.
+
+    It reads the key store (a small indexed query), so it runs on `runserver`, `check` and
+    `migrate`; deployments run `manage.py check --deploy` before starting the web workers.
+    """
+    from wallet.models import CitizenKey
+
+    try:
+        configured = set(crypto.kek_provider().versions())
+    except ImproperlyConfigured:
+        return []  # reported by key_configuration
+    try:
+        in_use = set(CitizenKey.objects.values_list("kek_version", flat=True).distinct())
+        in_use |= set(
+            CitizenKey.objects.filter(pending_kek_version__isnull=False)
+            .values_list("pending_kek_version", flat=True)
+            .distinct()
+        )
+        pending = CitizenKey.objects.filter(pending_generation__isnull=False).count()
+    except DatabaseError:
+        return []  # not migrated yet
+    messages: list[checks.CheckMessage] = []
+    missing = sorted(in_use - configured)
+    if missing:
+        messages.append(
+            checks.Error(
+                f"data keys are wrapped under KEK versions {missing}, which are not configured",
+                hint="Configure those versions again and run `manage.py rotate_kek` "
+                "before retiring them.",
+                id="wallet.E003",
+            )
+        )
+    if pending:
+        messages.append(
+            checks.Warning(
+                f"{pending} data-key rotations were interrupted",
+                hint="Run `manage.py rotate_data_key --citizen SUB` again for each to finish it.",
+                id="wallet.W001",
+            )
+        )
+    return messages

@@ -29,6 +29,9 @@ class Citizen(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Which generation of the data key the citizen's data is sealed under. It lives here, in the
+    # data database, so writers can lock it together with the data (see keys.data_key_rotate).
+    data_key_generation = models.PositiveIntegerField(default=1)
 
     USERNAME_FIELD = "id"
     REQUIRED_FIELDS = ["issuer", "subject"]
@@ -47,17 +50,21 @@ class Citizen(AbstractBaseUser, PermissionsMixin):
 class CitizenKey(models.Model):
     """The citizen's data key, only ever stored wrapped by a key-encryption key.
 
-    `generation` counts data-key replacements (it is part of every ciphertext's associated data);
-    `kek_version` names the KEK that wrapped this copy. Deleting this row crypto-shreds the
-    citizen: every ciphertext of theirs, including copies in backups, becomes unreadable.
+    Lives in the key store database ("keys"), never beside the data it opens, so it holds the
+    citizen's id rather than a foreign key. `generation` counts data-key replacements (it is part
+    of every ciphertext's associated data); `kek_version` names the KEK that wrapped this copy.
+    Deleting this row crypto-shreds the citizen: every ciphertext of theirs, including copies in
+    backups of the data database, becomes unreadable.
     """
 
-    citizen = models.OneToOneField(
-        Citizen, on_delete=models.CASCADE, primary_key=True, related_name="data_key"
-    )
+    citizen_id = models.UUIDField(primary_key=True)
     generation = models.PositiveIntegerField(default=1)
-    kek_version = models.PositiveIntegerField()
+    kek_version = models.PositiveIntegerField(db_index=True)
     wrapped_key = models.BinaryField()
+    # The next generation's key while a data-key rotation is under way.
+    pending_generation = models.PositiveIntegerField(null=True, blank=True)
+    pending_kek_version = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    pending_wrapped_key = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     wrapped_at = models.DateTimeField(default=timezone.now)
 
@@ -76,6 +83,8 @@ class Profile(models.Model):
         Citizen, on_delete=models.CASCADE, primary_key=True, related_name="profile"
     )
     payload = models.BinaryField()
+    # Blind index of the email, for exact-match look-ups (support finding an account).
+    email_index = models.CharField(max_length=64, blank=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

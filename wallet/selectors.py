@@ -48,7 +48,7 @@ class CitizenWallet:
     @cached_property
     def _cipher(self) -> crypto.CitizenCipher | None:
         key = CitizenKey.objects.filter(citizen_id=self.citizen.pk).first()
-        return cipher_from_key(key) if key else None
+        return cipher_from_key(key, generation=self.citizen.data_key_generation) if key else None
 
     @cached_property
     def profile(self) -> dict[str, ProfileValue]:

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from wallet import catalogue, crypto
-from wallet.keys import citizen_cipher
+from wallet.keys import citizen_cipher, citizen_key_destroy
 from wallet.models import Citizen, DataRecord, Profile
 
 logger = logging.getLogger(__name__)
@@ -61,8 +61,9 @@ def profile_update_from_claims(*, citizen: Citizen, claims: Mapping[str, Any]) -
     }
     if not incoming:
         return False
-    cipher = citizen_cipher(citizen=citizen)
     with transaction.atomic():
+        citizen = _lock_citizen(citizen)
+        cipher = citizen_cipher(citizen=citizen)
         profile = Profile.objects.select_for_update().filter(citizen=citizen).first()
         entries = _profile_entries(profile, cipher) if profile else {}
         now = timezone.now().isoformat()
@@ -78,6 +79,12 @@ def profile_update_from_claims(*, citizen: Citizen, claims: Mapping[str, Any]) -
         if changed:
             _profile_save(citizen=citizen, profile=profile, entries=entries, cipher=cipher)
     return changed
+
+
+def _lock_citizen(citizen: Citizen) -> Citizen:
+    """Lock the citizen row for a write of their sealed data: a data-key rotation takes the same
+    lock, so the key generation read here stays valid until the write commits."""
+    return Citizen.objects.select_for_update().get(pk=citizen.pk)
 
 
 def _profile_entries(profile: Profile, cipher: crypto.CitizenCipher) -> dict[str, dict[str, Any]]:
@@ -99,11 +106,14 @@ def _profile_save(
     payload = cipher.seal_json(
         table=PROFILE_TABLE, row_id=citizen.pk, field="payload", value=entries
     )
+    email = (entries.get("email") or {}).get("value")
+    email_index = crypto.blind_index(purpose="email", value=email) if email else ""
     if profile is None:
-        Profile.objects.create(citizen=citizen, payload=payload)
+        Profile.objects.create(citizen=citizen, payload=payload, email_index=email_index)
     else:
         profile.payload = payload
-        profile.save(update_fields=["payload", "updated_at"])
+        profile.email_index = email_index
+        profile.save(update_fields=["payload", "email_index", "updated_at"])
 
 
 @dataclass(frozen=True)
@@ -152,7 +162,6 @@ def records_upsert(
     kind that was not given is marked ended (never deleted).
     """
     fetched_at = fetched_at or timezone.now()
-    cipher = citizen_cipher(citizen=citizen)
     counts = UpsertCounts()
     incoming: dict[str, UpstreamRecord] = {}
     digests: dict[str, str] = {}
@@ -163,6 +172,8 @@ def records_upsert(
         digests[key] = crypto.content_digest(purpose="record-content", value=record.payload)
 
     with transaction.atomic():
+        citizen = _lock_citizen(citizen)
+        cipher = citizen_cipher(citizen=citizen)
         existing = {
             row.external_key: row
             for row in DataRecord.objects.select_for_update().filter(citizen=citizen, source=source)
@@ -207,3 +218,30 @@ def records_upsert(
                 state=DataRecord.State.ENDED, ended_at=fetched_at, updated_at=fetched_at
             )
     return counts
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    citizen_id: str
+    key_destroyed: bool
+    rows_deleted: int
+
+
+def citizen_erase(*, citizen: Citizen) -> ErasureResult:
+    """Erase everything the wallet holds about the citizen, crypto-shredding first.
+
+    Step 1 deletes the data key from the key store and commits: from then on no copy of the
+    citizen's ciphertexts (this database, its backups, a dump) can be opened. Step 2 deletes the
+    rows. If step 2 fails, the data is already unreadable and a rerun removes the rows.
+    """
+    if transaction.get_connection().in_atomic_block:
+        raise RuntimeError(
+            "citizen_erase must run outside a transaction: the key goes first, on its own"
+        )
+    key_destroyed = citizen_key_destroy(citizen_id=citizen.pk)
+    logger.info("data key of citizen %s destroyed", citizen.pk)
+    with transaction.atomic():
+        rows_deleted, _ = Citizen.objects.filter(pk=citizen.pk).delete()  # cascades to their rows
+    return ErasureResult(
+        citizen_id=str(citizen.pk), key_destroyed=key_destroyed, rows_deleted=rows_deleted
+    )

@@ -93,18 +93,26 @@ TEMPLATES = [
     },
 ]
 
+# Two databases: "default" holds citizens and their sealed data; "keys" is the key store, which
+# holds only the citizens' wrapped data keys. Keeping the wrapped keys out of the data database
+# is what makes erasure reach backups: a dump of the data database taken before a citizen was
+# erased cannot be opened once their key is gone from the key store (whose backups are kept
+# short; see README, "Keys and erasure").
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'wallet.sqlite3'}"),
+    "keys": env.db_url("KEYSTORE_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'keys.sqlite3'}"),
 }
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the in-process sync write while pages are read; a busy timeout instead of
-    # "database is locked" when two writers meet.
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-    }
+DATABASE_ROUTERS = ["wallet.db_router.KeyStoreRouter"]
+for _database in DATABASES.values():
+    _database["ATOMIC_REQUESTS"] = False
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the in-process sync write while pages are read; a busy timeout instead of
+        # "database is locked" when two writers meet.
+        _database["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "wallet.Citizen"

@@ -14,7 +14,7 @@ from wallet.models import DataRecord
 from wallet.selectors import citizen_wallet
 from wallet.services import citizen_get_or_create
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
 def _citizen(sandbox, person):

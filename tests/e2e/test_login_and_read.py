@@ -10,7 +10,7 @@ import pytest
 
 from sandbox.demo import AINO, AINO_YOUTH_CARD
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 CARD_QUERY = """{ me {
   profile { firstName lastName email }

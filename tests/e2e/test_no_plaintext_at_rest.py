@@ -10,13 +10,13 @@ import subprocess
 
 import httpx
 import pytest
-from django.db import connection
+from django.db import connections
 
 from sandbox.demo import AINO_YOUTH_CARD, DEMO_USERS
 
 from .test_login_and_read import _browser_login
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 SYNC_AND_READ = "mutation { syncMyData { sources { status } } }"
 
@@ -39,6 +39,10 @@ def _personal_values() -> set[str]:
 
 
 def _raw_database_bytes() -> bytes:
+    return b"\n".join(_raw_bytes(connections[alias]) for alias in ("default", "keys"))
+
+
+def _raw_bytes(connection) -> bytes:
     connection.ensure_connection()
     if connection.vendor == "sqlite":
         return connection.connection.serialize()

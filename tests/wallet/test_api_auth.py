@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sandbox.demo import AINO, WALLET_AUDIENCE, WALLET_CLI_CLIENT_ID
 from sandbox.keys import key_id
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 ME_QUERY = "{ me { profile { firstName lastName email } } }"
 

@@ -21,6 +21,7 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         WALLET_CONNECTOR_CLIENT_SECRET="s",
         WALLET_ENV_FILE="/nonexistent",
         DATABASE_URL="sqlite:///:memory:",
+        KEYSTORE_DATABASE_URL="sqlite:///:memory:",
     )
     base.update(env)
     return subprocess.run(

@@ -1,0 +1,70 @@
+"""Where sealed values live, so key operations can find every one of a citizen's ciphertexts.
+
+Each app registers the columns it seals. The associated data of a ciphertext names the table
+(`db_table`), the row (`row_id` of the row) and the column, so these three must match what the
+writing service used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+from wallet import crypto
+
+
+@dataclass(frozen=True)
+class SealedColumn:
+    model: type[models.Model]
+    column: str
+    citizen_field: str = "citizen"
+    row_id: Callable[[Any], object] = lambda row: row.pk
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+
+_COLUMNS: list[SealedColumn] = []
+
+
+def register(column: SealedColumn) -> SealedColumn:
+    if column not in _COLUMNS:
+        _COLUMNS.append(column)
+    return column
+
+
+def columns() -> list[SealedColumn]:
+    return list(_COLUMNS)
+
+
+def reseal_citizen(*, citizen: Any, old: crypto.CitizenCipher, new: crypto.CitizenCipher) -> int:
+    """Re-seal every value of the citizen from `old` to `new`; the caller holds the transaction.
+
+    A value that already opens under `new` (an earlier, interrupted run sealed it) is left as is.
+    """
+    rewritten = 0
+    for column in _COLUMNS:
+        rows = list(
+            column.model.objects.select_for_update().filter(**{column.citizen_field: citizen})
+        )
+        changed = []
+        for row in rows:
+            where = {"table": column.table, "row_id": column.row_id(row), "field": column.column}
+            ciphertext = getattr(row, column.column)
+            if ciphertext is None:
+                continue
+            try:
+                plaintext = old.open(ciphertext=ciphertext, **where)
+            except crypto.DecryptionError:
+                new.open(ciphertext=ciphertext, **where)  # raises if it opens under neither
+                continue
+            setattr(row, column.column, new.seal(plaintext=plaintext, **where))
+            changed.append(row)
+        if changed:
+            column.model.objects.bulk_update(changed, [column.column])
+            rewritten += len(changed)
+    return rewritten
