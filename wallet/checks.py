@@ -40,12 +40,8 @@ def keys_in_use_are_configured(app_configs: Any = None, **kwargs: Any) -> list[c
     except ImproperlyConfigured:
         return []  # reported by key_configuration
     try:
-        in_use = set(CitizenKey.objects.values_list("kek_version", flat=True).distinct())
-        in_use |= set(
-            CitizenKey.objects.filter(pending_kek_version__isnull=False)
-            .values_list("pending_kek_version", flat=True)
-            .distinct()
-        )
+        versions = CitizenKey.objects.values_list("kek_version", "pending_kek_version").distinct()
+        in_use = {v for pair in versions for v in pair if v is not None}
         pending = CitizenKey.objects.filter(pending_generation__isnull=False).count()
     except DatabaseError:
         return []  # not migrated yet

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
+from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, connections, transaction
@@ -182,7 +184,7 @@ class _WriteCounter:
         self.exclude_table = exclude_table
         self.count = 0
 
-    def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         statement = sql.lstrip().upper()
         if (
             statement.startswith(("INSERT", "UPDATE", "DELETE"))
@@ -191,9 +193,7 @@ class _WriteCounter:
             self.count += len(params) if many else 1
         return execute(sql, params, many, context)
 
-    def watching(self):  # type: ignore[no-untyped-def]
-        from contextlib import ExitStack
-
+    def watching(self) -> ExitStack:
         stack = ExitStack()
         for connection in connections.all():
             stack.enter_context(connection.execute_wrapper(self))
@@ -245,6 +245,7 @@ def data_key_rotate(*, citizen: Citizen) -> DataKeyRotationSummary:
     with transaction.atomic(using=KEYSTORE):
         key = CitizenKey.objects.select_for_update().get(citizen_id=citizen.pk)
         if key.pending_generation == new_generation:
+            assert key.pending_kek_version is not None and key.pending_wrapped_key is not None
             key.generation = new_generation
             key.kek_version, key.wrapped_key = key.pending_kek_version, key.pending_wrapped_key
             key.pending_generation = key.pending_kek_version = key.pending_wrapped_key = None

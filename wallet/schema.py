@@ -3,6 +3,7 @@
 import graphene
 
 from connectors.graphql.mutations import Mutation as ConnectorMutation
+from wallet.graphql.mutations import Mutation as WalletMutation
 from wallet.graphql.queries import Query as WalletQuery
 
 
@@ -10,7 +11,7 @@ class Query(WalletQuery, graphene.ObjectType):
     pass
 
 
-class Mutation(ConnectorMutation, graphene.ObjectType):
+class Mutation(WalletMutation, ConnectorMutation, graphene.ObjectType):
     pass
 
 

@@ -48,23 +48,24 @@ def reseal_citizen(*, citizen: Any, old: crypto.CitizenCipher, new: crypto.Citiz
     """
     rewritten = 0
     for column in _COLUMNS:
-        rows = list(
-            column.model.objects.select_for_update().filter(**{column.citizen_field: citizen})
-        )
+        manager = column.model._default_manager
+        rows = list(manager.select_for_update().filter(**{column.citizen_field: citizen}))
         changed = []
         for row in rows:
-            where = {"table": column.table, "row_id": column.row_id(row), "field": column.column}
-            ciphertext = getattr(row, column.column)
+            table, row_id, field = column.table, column.row_id(row), column.column
+            ciphertext = getattr(row, field)
             if ciphertext is None:
                 continue
             try:
-                plaintext = old.open(ciphertext=ciphertext, **where)
+                plaintext = old.open(table=table, row_id=row_id, field=field, ciphertext=ciphertext)
             except crypto.DecryptionError:
-                new.open(ciphertext=ciphertext, **where)  # raises if it opens under neither
+                # raises unless an earlier, interrupted run already re-sealed it
+                new.open(table=table, row_id=row_id, field=field, ciphertext=ciphertext)
                 continue
-            setattr(row, column.column, new.seal(plaintext=plaintext, **where))
+            resealed = new.seal(table=table, row_id=row_id, field=field, plaintext=plaintext)
+            setattr(row, field, resealed)
             changed.append(row)
         if changed:
-            column.model.objects.bulk_update(changed, [column.column])
+            manager.bulk_update(changed, [field])
             rewritten += len(changed)
     return rewritten

@@ -1,0 +1,318 @@
+"""Key lifecycle: KEK rotation, data-key rotation, crypto-shredding, start-up checks."""
+
+import base64
+import json
+import os
+from contextlib import ExitStack
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connections
+
+from tests.factories import CitizenFactory
+from wallet import checks, crypto, services
+from wallet.keys import cipher_from_key, data_key_rotate
+from wallet.models import Citizen, CitizenKey, DataRecord, Profile
+from wallet.selectors import citizen_wallet
+from wallet.services import UpstreamRecord
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+def _kek() -> str:
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def _citizen_with_data(n: int = 0) -> Citizen:
+    citizen = CitizenFactory()
+    services.profile_update_from_claims(
+        citizen=citizen, claims={"given_name": f"Name{n}", "email": f"person{n}@example.com"}
+    )
+    services.records_upsert(
+        citizen=citizen,
+        source="youth",
+        records=[
+            UpstreamRecord(
+                kind="membership",
+                external_id=f"n{n}",
+                payload={"membership_number": f"M{n}", "status": "ACTIVE"},
+            )
+        ],
+    )
+    return Citizen.objects.get(pk=citizen.pk)
+
+
+def _readable(citizen: Citizen) -> tuple[str, str]:
+    citizen = Citizen.objects.get(pk=citizen.pk)
+    wallet = citizen_wallet(citizen=citizen)
+    [card] = wallet.records(source="youth", kind="membership")
+    return wallet.profile["first_name"].value, card.payload["membership_number"]
+
+
+def _data_rows() -> dict:
+    return {
+        "profiles": {p.pk: bytes(p.payload) for p in Profile.objects.all()},
+        "records": {r.pk: bytes(r.payload) for r in DataRecord.objects.all()},
+    }
+
+
+def _rotate_kek(*args: str) -> dict:
+    out = StringIO()
+    call_command("rotate_kek", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_rotate_kek_rewraps_every_key_and_rewrites_no_data_row(settings):
+    settings.WALLET_KEKS = f"1:{_kek()}"
+    citizens = [_citizen_with_data(n) for n in range(5)]
+    before = _data_rows()
+    old_kek = settings.WALLET_KEKS
+
+    settings.WALLET_KEKS = f"{old_kek},2:{_kek()}"
+    summary = _rotate_kek("--batch-size", "2")
+
+    assert summary["rewrapped"] == 5 and summary["failed"] == 0
+    assert summary["data_rows_rewritten"] == 0 and summary["batches"] == 3
+    assert set(CitizenKey.objects.values_list("kek_version", flat=True)) == {2}
+    assert _data_rows() == before  # not a byte changed
+    # the old KEK can now go, and everything still opens
+    settings.WALLET_KEKS = settings.WALLET_KEKS.split(",")[1]
+    assert [_readable(c) for c in citizens] == [(f"Name{n}", f"M{n}") for n in range(5)]
+    assert _rotate_kek()["rewrapped"] == 0  # nothing left to do
+
+
+def test_rotate_kek_counts_data_writes_honestly(settings):
+    """The summary's data_rows_rewritten is measured: a write to a data table during the
+    rotation shows up in it."""
+    from wallet import keys
+
+    settings.WALLET_KEKS = f"1:{_kek()}"
+    citizen = _citizen_with_data()
+    settings.WALLET_KEKS += f",2:{_kek()}"
+    real_rewrap = keys._rewrap
+
+    def rewrap_and_touch_data(key):
+        Profile.objects.filter(citizen_id=citizen.pk).update(email_index="x")
+        real_rewrap(key)
+
+    keys._rewrap = rewrap_and_touch_data
+    try:
+        assert keys.kek_rotate().data_rows_rewritten == 1
+    finally:
+        keys._rewrap = real_rewrap
+
+
+def test_interrupted_rotation_is_finished_by_a_rerun(settings, monkeypatch):
+    settings.WALLET_KEKS = f"1:{_kek()}"
+    citizens = [_citizen_with_data(n) for n in range(4)]
+    settings.WALLET_KEKS += f",2:{_kek()}"
+    from wallet import keys
+
+    real_rewrap, calls = keys._rewrap, []
+
+    def crash_after_two(key):
+        if len(calls) == 2:
+            raise KeyboardInterrupt("operator pressed Ctrl-C")
+        calls.append(key)
+        real_rewrap(key)
+
+    monkeypatch.setattr(keys, "_rewrap", crash_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        keys.kek_rotate(batch_size=2)
+    monkeypatch.setattr(keys, "_rewrap", real_rewrap)
+
+    assert sorted(CitizenKey.objects.values_list("kek_version", flat=True)) == [1, 1, 2, 2]
+    summary = _rotate_kek()
+    assert (summary["rewrapped"], summary["already_current"]) == (2, 2)
+    assert [_readable(c)[1] for c in citizens] == ["M0", "M1", "M2", "M3"]
+
+
+def test_retired_kek_still_in_use_is_a_start_up_error_and_rotation_says_who(settings):
+    settings.WALLET_KEKS = f"1:{_kek()}"
+    citizen = _citizen_with_data()
+    settings.WALLET_KEKS = f"2:{_kek()}"  # version 1 retired too early
+    [error] = checks.keys_in_use_are_configured()
+    assert error.id == "wallet.E003" and "[1]" in error.msg
+    with pytest.raises(CommandError, match="could not be unwrapped"):
+        _rotate_kek()
+    with pytest.raises(crypto.MissingKeyError, match="version 1 is not configured"):
+        _readable(citizen)
+
+
+def test_rotate_data_key_reseals_everything_under_a_new_key():
+    citizen = _citizen_with_data()
+    old_key = CitizenKey.objects.get(citizen_id=citizen.pk)
+    old_cipher = cipher_from_key(old_key, generation=1)
+    before = _data_rows()
+
+    out = StringIO()
+    call_command(
+        "rotate_data_key", "--citizen", citizen.subject, "--issuer", citizen.issuer, stdout=out
+    )
+    summary = json.loads(out.getvalue())
+
+    assert summary == {"citizen": str(citizen.pk), "generation": 2, "rows_reencrypted": 2}
+    after = _data_rows()
+    assert all(after[t][pk] != before[t][pk] for t in before for pk in before[t])
+    assert _readable(citizen) == ("Name0", "M0")
+    record = DataRecord.objects.get()
+    with pytest.raises(crypto.DecryptionError):  # the leaked key opens nothing any more
+        old_cipher.open(
+            table="wallet_datarecord", row_id=record.pk, field="payload", ciphertext=record.payload
+        )
+    key = CitizenKey.objects.get(citizen_id=citizen.pk)
+    assert (key.generation, key.pending_generation) == (2, None)
+
+
+def test_data_key_rotation_interrupted_after_resealing_is_readable_and_finished_by_a_rerun(
+    monkeypatch,
+):
+    citizen = _citizen_with_data()
+    from django.db import transaction
+
+    from wallet import keys
+
+    keystore_steps = []
+
+    class CrashBeforePromotion:
+        """The key store goes away at the third step, after the data was re-sealed."""
+
+        @staticmethod
+        def atomic(*args, **kwargs):
+            if kwargs.get("using") == "keys":
+                keystore_steps.append(1)
+                if len(keystore_steps) == 2:
+                    raise ConnectionError("key store went away")
+            return transaction.atomic(*args, **kwargs)
+
+    monkeypatch.setattr(keys, "transaction", CrashBeforePromotion)
+    with pytest.raises(ConnectionError):
+        data_key_rotate(citizen=citizen)
+    monkeypatch.setattr(keys, "transaction", transaction)
+    assert Citizen.objects.get(pk=citizen.pk).data_key_generation == 2  # step 2 committed
+
+    # readers go by the data database's generation, so nothing is unreadable in between
+    assert _readable(citizen) == ("Name0", "M0")
+    assert [m.id for m in checks.keys_in_use_are_configured()] == ["wallet.W001"]
+    summary = data_key_rotate(citizen=Citizen.objects.get(pk=citizen.pk))
+    assert (summary.generation, summary.rows_reencrypted) == (2, 0)
+    assert _readable(citizen) == ("Name0", "M0")
+    assert checks.keys_in_use_are_configured() == []
+
+
+def _open_with_any_remaining_key(table: str, row_id, ciphertext: bytes, citizen_id) -> bool:
+    """Try every data key left in the key store, each with its own citizen's associated data
+    and with the erased citizen's: an attacker holding the KEKs and the key store."""
+    for key in CitizenKey.objects.all():
+        data_key = crypto.data_key_unwrap(
+            wrapped=bytes(key.wrapped_key),
+            kek_version=key.kek_version,
+            citizen_id=key.citizen_id,
+            generation=key.generation,
+        )
+        for as_citizen in (key.citizen_id, citizen_id):
+            cipher = crypto.CitizenCipher(
+                citizen_id=as_citizen, generation=key.generation, data_key=data_key
+            )
+            try:
+                cipher.open(table=table, row_id=row_id, field="payload", ciphertext=ciphertext)
+                return True
+            except crypto.DecryptionError:
+                pass
+    return False
+
+
+def test_erasure_destroys_the_key_first_and_a_dump_from_before_cannot_be_opened():
+    erased, kept = _citizen_with_data(1), _citizen_with_data(2)
+    dump_before = {
+        "profiles": [
+            (p.citizen_id, bytes(p.payload)) for p in Profile.objects.filter(citizen=erased)
+        ],
+        "records": [(r.pk, bytes(r.payload)) for r in DataRecord.objects.filter(citizen=erased)],
+    }
+    # the dump opens while the key exists (the check below is not vacuous)
+    assert _open_with_any_remaining_key(
+        "wallet_profile", erased.pk, dump_before["profiles"][0][1], erased.pk
+    )
+
+    order = []
+
+    def recorder(alias):
+        def record(execute, sql, params, many, context):
+            order.append((alias, sql.lstrip().split()[0].upper()))
+            return execute(sql, params, many, context)
+
+        return record
+
+    with ExitStack() as stack:
+        for alias in ("default", "keys"):
+            stack.enter_context(connections[alias].execute_wrapper(recorder(alias)))
+        result = services.citizen_erase(citizen=erased)
+
+    assert result.key_destroyed and result.rows_deleted >= 3
+    first_delete = next(entry for entry in order if entry[1] == "DELETE")
+    assert first_delete[0] == "keys", "the key must go before any data row"
+    assert not Citizen.objects.filter(pk=erased.pk).exists()
+    assert not DataRecord.objects.filter(citizen_id=erased.pk).exists()
+    for citizen_id, payload in dump_before["profiles"]:
+        assert not _open_with_any_remaining_key("wallet_profile", citizen_id, payload, erased.pk)
+    for row_id, payload in dump_before["records"]:
+        assert not _open_with_any_remaining_key("wallet_datarecord", row_id, payload, erased.pk)
+    assert _readable(kept) == ("Name2", "M2")
+
+
+def test_erasure_interrupted_after_the_key_is_gone_leaves_nothing_readable_and_a_rerun_finishes(
+    monkeypatch,
+):
+    citizen = _citizen_with_data()
+
+    def fail(*args, **kwargs):
+        raise ConnectionError("database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Citizen.objects.__class__, "filter", fail)
+        with pytest.raises(ConnectionError):
+            services.citizen_erase(citizen=citizen)
+    assert not CitizenKey.objects.filter(citizen_id=citizen.pk).exists()
+    wallet = citizen_wallet(citizen=citizen)
+    assert wallet.profile == {} and wallet.records(source="youth", kind="membership") == []
+    assert DataRecord.objects.filter(citizen=citizen).exists()  # rows still there, unreadable
+    assert services.citizen_erase(citizen=citizen).rows_deleted >= 3
+    assert not Citizen.objects.filter(pk=citizen.pk).exists()
+
+
+def test_erase_my_data_over_graphql(client):
+    citizen = _citizen_with_data()
+    client.force_login(citizen)
+    refused = client.post(
+        "/graphql/",
+        {"query": "mutation { eraseMyData(confirm: false) { erased errors { field code } } }"},
+        content_type="application/json",
+    ).json()["data"]["eraseMyData"]
+    assert refused == {"erased": False, "errors": [{"field": "confirm", "code": "INVALID"}]}
+    assert Citizen.objects.filter(pk=citizen.pk).exists()
+
+    done = client.post(
+        "/graphql/",
+        {"query": "mutation { eraseMyData(confirm: true) { erased errors { code } } }"},
+        content_type="application/json",
+    ).json()["data"]["eraseMyData"]
+    assert done == {"erased": True, "errors": []}
+    assert not Citizen.objects.filter(pk=citizen.pk).exists()
+    assert not CitizenKey.objects.filter(citizen_id=citizen.pk).exists()
+    me = client.post(
+        "/graphql/", {"query": "{ me { profile { firstName } } }"}, content_type="application/json"
+    )
+    assert me.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_email_blind_index_finds_the_profile_without_storing_the_email():
+    citizen = _citizen_with_data(7)
+    profile = Profile.objects.get(citizen=citizen)
+    assert profile.email_index == crypto.blind_index(purpose="email", value=" Person7@Example.com")
+    assert b"person7" not in bytes(profile.payload)
+    found = Profile.objects.filter(
+        email_index=crypto.blind_index(purpose="email", value="person7@example.com")
+    )
+    assert list(found.values_list("citizen_id", flat=True)) == [citizen.pk]
