@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
@@ -16,7 +15,7 @@ from wallet import crypto
 def key_configuration(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     try:
-        crypto.SettingsKekProvider(settings.WALLET_KEKS)
+        crypto.kek_provider()
     except ImproperlyConfigured as exc:
         errors.append(checks.Error(str(exc), id="wallet.E001"))
     try:

@@ -21,6 +21,7 @@ import os
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -68,28 +70,55 @@ class KekProvider(Protocol):
     def versions(self) -> list[int]: ...
 
 
-class SettingsKekProvider:
-    """KEKs from a "version:base64url-key,version:base64url-key" string."""
+def _decode_key(text: str, *, where: str) -> bytes:
+    text = text.strip()
+    try:
+        key = base64.urlsafe_b64decode(text.encode() + b"=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ImproperlyConfigured(f"{where}: not base64") from exc
+    if len(key) != KEY_BYTES:
+        raise ImproperlyConfigured(f"{where}: key must be {KEY_BYTES} bytes")
+    return key
 
-    def __init__(self, spec: str) -> None:
+
+class SettingsKekProvider:
+    """KEKs from settings: `WALLET_KEKS` ("version:base64url-key" entries, comma separated)
+    and/or `WALLET_KEK_DIR` (one file per version, named `kek-<version>`, holding the key)."""
+
+    FILE_PREFIX = "kek-"
+
+    def __init__(self, spec: str = "", directory: str = "") -> None:
         self._keks: dict[int, Kek] = {}
         for entry in filter(None, (part.strip() for part in spec.split(","))):
             version_text, sep, key_text = entry.partition(":")
             if not sep or not version_text.isdigit():
                 raise ImproperlyConfigured("WALLET_KEKS entries must look like 'version:base64key'")
-            try:
-                key = base64.urlsafe_b64decode(key_text.encode() + b"=" * (-len(key_text) % 4))
-            except (binascii.Error, ValueError) as exc:
-                raise ImproperlyConfigured(
-                    f"WALLET_KEKS version {version_text}: not base64"
-                ) from exc
-            if len(key) != KEY_BYTES:
-                raise ImproperlyConfigured(
-                    f"WALLET_KEKS version {version_text}: key must be {KEY_BYTES} bytes"
+            self._add(
+                int(version_text),
+                _decode_key(key_text, where=f"WALLET_KEKS version {version_text}"),
+            )
+        if directory:
+            folder = Path(directory)
+            if not folder.is_dir():
+                raise ImproperlyConfigured(f"WALLET_KEK_DIR {directory} is not a directory")
+            for path in sorted(folder.glob(f"{self.FILE_PREFIX}*")):
+                version_text = path.name.removeprefix(self.FILE_PREFIX)
+                if not version_text.isdigit():
+                    raise ImproperlyConfigured(f"WALLET_KEK_DIR: {path.name} is not kek-<version>")
+                self._add(
+                    int(version_text),
+                    _decode_key(path.read_text(), where=f"WALLET_KEK_DIR {path.name}"),
                 )
-            self._keks[int(version_text)] = Kek(int(version_text), key)
         if not self._keks:
-            raise ImproperlyConfigured("WALLET_KEKS holds no key")
+            raise ImproperlyConfigured("no key-encryption key: set WALLET_KEKS or WALLET_KEK_DIR")
+
+    def _add(self, version: int, key: bytes) -> None:
+        existing = self._keks.get(version)
+        if existing is not None and existing.key != key:
+            raise ImproperlyConfigured(
+                f"KEK version {version} is configured twice with different keys"
+            )
+        self._keks[version] = Kek(version, key)
 
     def current(self) -> Kek:
         return self._keks[max(self._keks)]
@@ -107,12 +136,17 @@ class SettingsKekProvider:
 
 
 @functools.cache
-def _provider_for(spec: str) -> SettingsKekProvider:
-    return SettingsKekProvider(spec)
+def _provider_for(provider_path: str, spec: str, directory: str) -> KekProvider:
+    provider_class = import_string(provider_path)
+    return provider_class(spec, directory)  # type: ignore[no-any-return]
 
 
 def kek_provider() -> KekProvider:
-    return _provider_for(settings.WALLET_KEKS)
+    """The configured provider (`WALLET_KEK_PROVIDER`, a dotted path; a KMS-backed one only
+    has to implement `KekProvider`)."""
+    return _provider_for(
+        settings.WALLET_KEK_PROVIDER, settings.WALLET_KEKS, settings.WALLET_KEK_DIR
+    )
 
 
 def _associated_data(*parts: object) -> bytes:

@@ -32,12 +32,14 @@ def _strict_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {raw!r}")
 
 
+def _optional_secret(name: str) -> str:
+    file_path = env.str(f"{name}_FILE", default="")
+    return Path(file_path).read_text().strip() if file_path else env.str(name, default="")
+
+
 def _secret(name: str) -> str:
     """A required secret, from NAME or from the file named by NAME_FILE."""
-    file_path = env.str(f"{name}_FILE", default="")
-    if file_path:
-        return Path(file_path).read_text().strip()
-    value = env.str(name, default="")
+    value = _optional_secret(name)
     if not value:
         raise ImproperlyConfigured(
             f"{name} (or {name}_FILE) is not set; for local development run `make var/dev.env`"
@@ -202,7 +204,9 @@ WALLET_TOKEN_LEEWAY_SECONDS = env.int("WALLET_TOKEN_LEEWAY_SECONDS", default=30)
 # --- Encryption at rest -------------------------------------------------------------------------
 # Key-encryption keys as "version:base64url(32 bytes)" entries; the highest version wraps new data
 # keys, every configured version unwraps. The blind-index key is separate from all of them.
-WALLET_KEKS = _secret("WALLET_KEKS")
+WALLET_KEK_PROVIDER = env.str("WALLET_KEK_PROVIDER", default="wallet.crypto.SettingsKekProvider")
+WALLET_KEK_DIR = env.str("WALLET_KEK_DIR", default="")
+WALLET_KEKS = _secret("WALLET_KEKS") if not WALLET_KEK_DIR else _optional_secret("WALLET_KEKS")
 WALLET_INDEX_KEY = _secret("WALLET_INDEX_KEY")
 
 # --- Connectors ---------------------------------------------------------------------------------

@@ -151,3 +151,28 @@ def test_blind_index_is_keyed_normalized_and_purpose_bound(settings):
     assert a != crypto.blind_index(purpose="barcode", value="aino.virtanen@example.com")
     settings.WALLET_INDEX_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
     assert a != crypto.blind_index(purpose="email", value="aino.virtanen@example.com")
+
+
+def test_keks_can_come_from_one_file_per_version(tmp_path):
+    keys = {v: base64.urlsafe_b64encode(os.urandom(32)).decode() for v in (1, 2)}
+    for version, key in keys.items():
+        (tmp_path / f"kek-{version}").write_text(key + "\n")
+    provider = crypto.SettingsKekProvider("", str(tmp_path))
+    assert provider.versions() == [1, 2]
+    assert provider.current().version == 2
+    combined = crypto.SettingsKekProvider(
+        f"3:{base64.urlsafe_b64encode(os.urandom(32)).decode()}", str(tmp_path)
+    )
+    assert combined.versions() == [1, 2, 3]
+
+
+def test_one_kek_version_with_two_different_keys_is_refused(tmp_path):
+    (tmp_path / "kek-1").write_text(base64.urlsafe_b64encode(os.urandom(32)).decode())
+    with pytest.raises(ImproperlyConfigured, match="configured twice"):
+        crypto.SettingsKekProvider(_kek_spec(1), str(tmp_path))
+
+
+def test_kek_file_with_a_bad_name_is_refused(tmp_path):
+    (tmp_path / "kek-latest").write_text(base64.urlsafe_b64encode(os.urandom(32)).decode())
+    with pytest.raises(ImproperlyConfigured, match="not kek-<version>"):
+        crypto.SettingsKekProvider("", str(tmp_path))

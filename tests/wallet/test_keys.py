@@ -63,7 +63,7 @@ def _rotate_kek(*args: str) -> dict:
     return json.loads(out.getvalue())
 
 
-def test_rotate_kek_rewraps_every_key_and_rewrites_no_data_row(settings):
+def test_rotate_kek_rewraps_every_key_and_rewrites_no_data_row(settings, client):
     settings.WALLET_KEKS = f"1:{_kek()}"
     citizens = [_citizen_with_data(n) for n in range(5)]
     before = _data_rows()
@@ -79,6 +79,17 @@ def test_rotate_kek_rewraps_every_key_and_rewrites_no_data_row(settings):
     # the old KEK can now go, and everything still opens
     settings.WALLET_KEKS = settings.WALLET_KEKS.split(",")[1]
     assert [_readable(c) for c in citizens] == [(f"Name{n}", f"M{n}") for n in range(5)]
+    for n, citizen in enumerate(citizens):  # and the API returns every citizen's data
+        client.force_login(citizen)
+        me = client.post(
+            "/graphql/",
+            {"query": "{ me { profile { firstName } youthMembership { membershipNumber } } }"},
+            content_type="application/json",
+        ).json()["data"]["me"]
+        assert me == {
+            "profile": {"firstName": f"Name{n}"},
+            "youthMembership": {"membershipNumber": f"M{n}"},
+        }
     assert _rotate_kek()["rewrapped"] == 0  # nothing left to do
 
 
