@@ -138,7 +138,8 @@ class SettingsKekProvider:
 @functools.cache
 def _provider_for(provider_path: str, spec: str, directory: str) -> KekProvider:
     provider_class = import_string(provider_path)
-    return provider_class(spec, directory)  # type: ignore[no-any-return]
+    provider: KekProvider = provider_class(spec, directory)
+    return provider
 
 
 def kek_provider() -> KekProvider:
