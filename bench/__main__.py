@@ -1,30 +1,68 @@
-"""Run the benchmarks: `make bench` (or `python -m bench --rounds 10 --calls 200`).
+"""Run the benchmarks: `make bench` (or `python -m bench --only me --rounds 10 --calls 200`).
 
 Every figure is a ratio against a baseline run side by side in the same process, because these
-machines are noisy; absolute rates are printed for context only.
+machines are noisy; absolute rates are printed for context only. Each benchmark runs in a
+process of its own, with throw-away databases.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import subprocess
 import sys
+
+BENCHMARKS = ("crypto", "me", "rotation")
+
+
+def _run_one(name: str, args: argparse.Namespace) -> dict[str, object]:
+    from bench import bench_crypto, bench_me, bench_rotation
+
+    if name == "crypto":
+        return bench_crypto.run(rounds=args.rounds, calls=args.calls)
+    if name == "me":
+        return bench_me.run(rounds=args.rounds, calls=args.calls)
+    return bench_rotation.run(citizens=args.citizens, records=args.records)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--citizens", type=int, default=100_000, help="for the rotation benchmark")
+    parser.add_argument("--records", type=int, default=2, help="data records per citizen")
+    parser.add_argument("--only", choices=BENCHMARKS, action="append")
     args = parser.parse_args()
+    selected = args.only or list(BENCHMARKS)
+    print(
+        f"# python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores",
+        file=sys.stderr,
+    )
 
-    from bench import bench_me
-
-    results = [bench_me.run(rounds=args.rounds, calls=args.calls)]
-    print(f"# python {platform.python_version()} on {platform.machine()}", file=sys.stderr)
-    for result in results:
-        print(json.dumps(result, indent=2))
-    return 0
+    if len(selected) == 1:
+        print(json.dumps(_run_one(selected[0], args), indent=2))
+        return 0
+    failed = 0
+    for name in selected:
+        command = [
+            sys.executable,
+            "-m",
+            "bench",
+            "--only",
+            name,
+            "--rounds",
+            str(args.rounds),
+            "--calls",
+            str(args.calls),
+            "--citizens",
+            str(args.citizens),
+            "--records",
+            str(args.records),
+        ]
+        failed += subprocess.run(command, check=False).returncode != 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

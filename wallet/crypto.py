@@ -151,8 +151,8 @@ def kek_provider() -> KekProvider:
 
 
 def _associated_data(*parts: object) -> bytes:
-    # JSON keeps the parts unambiguous ("a|b","c" never equals "a","b|c").
-    return json.dumps([str(part) for part in parts], separators=(",", ":")).encode()
+    # Length-prefixed parts stay unambiguous: ("a|b", "c") never equals ("a", "b|c").
+    return "".join(f"{len(text)}:{text}" for text in map(str, parts)).encode()
 
 
 def _seal(aead: AESGCM, plaintext: bytes, aad: bytes) -> bytes:
@@ -160,13 +160,16 @@ def _seal(aead: AESGCM, plaintext: bytes, aad: bytes) -> bytes:
     return CIPHERTEXT_FORMAT + nonce + aead.encrypt(nonce, plaintext, aad)
 
 
+_MIN_CIPHERTEXT = 1 + NONCE_BYTES + 16  # format byte, nonce, GCM tag
+
+
 def _open(aead: AESGCM, ciphertext: bytes | memoryview, aad: bytes) -> bytes:
-    ciphertext = bytes(ciphertext)
-    if ciphertext[:1] != CIPHERTEXT_FORMAT or len(ciphertext) < 1 + NONCE_BYTES + 16:
+    if not isinstance(ciphertext, bytes):  # PostgreSQL hands BinaryField values over as memoryview
+        ciphertext = bytes(ciphertext)
+    if len(ciphertext) < _MIN_CIPHERTEXT or ciphertext[0] != CIPHERTEXT_FORMAT[0]:
         raise DecryptionError("ciphertext has an unknown format")
-    nonce, body = ciphertext[1 : 1 + NONCE_BYTES], ciphertext[1 + NONCE_BYTES :]
     try:
-        return aead.decrypt(nonce, body, aad)
+        return aead.decrypt(ciphertext[1 : 1 + NONCE_BYTES], ciphertext[1 + NONCE_BYTES :], aad)
     except InvalidTag:
         raise DecryptionError(
             "ciphertext does not open: altered, moved to another row, or wrong key"
@@ -192,6 +195,11 @@ def data_key_unwrap(
     return _open(AESGCM(kek.key), wrapped, aad)
 
 
+@functools.cache
+def _table_field(table: str, field: str) -> bytes:
+    return _associated_data(table, field)
+
+
 class CitizenCipher:
     """One citizen's unwrapped data key, for the length of one request or one task."""
 
@@ -199,12 +207,16 @@ class CitizenCipher:
         self.citizen_id = citizen_id
         self.generation = generation
         self._aead = AESGCM(data_key)
+        # The citizen and generation are the same for every value: encode them once.
+        self._aad_prefix = _associated_data("value", citizen_id, generation)
 
     def __repr__(self) -> str:
         return f"CitizenCipher(citizen_id={self.citizen_id}, generation={self.generation})"
 
     def _aad(self, table: str, row_id: object, field: str) -> bytes:
-        return _associated_data("value", self.citizen_id, table, row_id, field, self.generation)
+        # Every part before the row id is length-prefixed, so the row id can simply end it.
+        row = row_id.bytes if isinstance(row_id, UUID) else str(row_id).encode()
+        return self._aad_prefix + _table_field(table, field) + row
 
     def seal(self, *, table: str, row_id: object, field: str, plaintext: bytes) -> bytes:
         return _seal(self._aead, plaintext, self._aad(table, row_id, field))

@@ -1,0 +1,189 @@
+"""`rotate_kek` against re-encrypting every row (the approach of re-saving every row), side by
+side on the same citizens, plus the rotation's peak memory at two sizes.
+
+Each citizen has a data key, a profile and `records` data records, all sealed as the wallet
+seals them. The baseline gives each citizen a new key and re-seals and re-saves each of their
+rows, which is what a key change costs when the key encrypts the rows directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+import tracemalloc
+import uuid
+from typing import Any
+
+BATCH = 1000
+
+
+def _kek() -> str:
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def _seed(count: int, *, records: int) -> None:
+    from django.db import transaction
+    from django.utils import timezone
+
+    from wallet import crypto
+    from wallet.db_router import KEYSTORE
+    from wallet.models import Citizen, CitizenKey, DataRecord, Profile
+
+    now = timezone.now()
+    for start in range(0, count, BATCH):
+        citizens, keys, profiles, rows = [], [], [], []
+        for _ in range(min(BATCH, count - start)):
+            citizen = Citizen(issuer="bench", subject=str(uuid.uuid4()), password="!")
+            data_key = crypto.data_key_generate()
+            version, wrapped = crypto.data_key_wrap(
+                data_key=data_key, citizen_id=citizen.pk, generation=1
+            )
+            cipher = crypto.CitizenCipher(citizen_id=citizen.pk, generation=1, data_key=data_key)
+            citizens.append(citizen)
+            keys.append(CitizenKey(citizen_id=citizen.pk, kek_version=version, wrapped_key=wrapped))
+            profiles.append(
+                Profile(
+                    citizen=citizen,
+                    payload=cipher.seal_json(
+                        table="wallet_profile",
+                        row_id=citizen.pk,
+                        field="payload",
+                        value={
+                            "first_name": {"value": "Bench", "source": "oidc", "updated_at": ""}
+                        },
+                    ),
+                )
+            )
+            for n in range(records):
+                row = DataRecord(
+                    citizen=citizen,
+                    source="youth",
+                    kind="membership",
+                    external_key=uuid.uuid4().hex + uuid.uuid4().hex,
+                    content_digest="x",
+                    fetched_at=now,
+                )
+                row.payload = cipher.seal_json(
+                    table="wallet_datarecord",
+                    row_id=row.pk,
+                    field="payload",
+                    value={
+                        "membership_number": f"{n:06d}",
+                        "status": "ACTIVE",
+                        "school_name": "Bench school",
+                    },
+                )
+                rows.append(row)
+        with transaction.atomic(using=KEYSTORE):
+            CitizenKey.objects.bulk_create(keys)
+        with transaction.atomic():
+            Citizen.objects.bulk_create(citizens)
+            Profile.objects.bulk_create(profiles)
+            DataRecord.objects.bulk_create(rows)
+
+
+def _reencrypt_every_row() -> int:
+    """The baseline: a new key per citizen, every row opened, re-sealed and saved."""
+    from django.db import transaction
+
+    from wallet import crypto
+    from wallet.db_router import KEYSTORE
+    from wallet.keys import cipher_from_key
+    from wallet.models import Citizen, CitizenKey, DataRecord, Profile
+
+    saved = 0
+    after = None
+    while True:
+        query = CitizenKey.objects.order_by("citizen_id")
+        if after is not None:
+            query = query.filter(citizen_id__gt=after)
+        keys = list(query[:BATCH])
+        if not keys:
+            return saved
+        after = keys[-1].citizen_id
+        with transaction.atomic(), transaction.atomic(using=KEYSTORE):
+            for key in keys:
+                old = cipher_from_key(key, generation=key.generation)
+                generation = key.generation + 1
+                data_key = crypto.data_key_generate()
+                new = crypto.CitizenCipher(
+                    citizen_id=key.citizen_id, generation=generation, data_key=data_key
+                )
+                for model, row_id in (
+                    (Profile, lambda r: r.citizen_id),
+                    (DataRecord, lambda r: r.pk),
+                ):
+                    for row in model.objects.filter(citizen_id=key.citizen_id):
+                        where = {
+                            "table": model._meta.db_table,
+                            "row_id": row_id(row),
+                            "field": "payload",
+                        }
+                        row.payload = new.seal(
+                            plaintext=old.open(ciphertext=row.payload, **where), **where
+                        )
+                        row.save(update_fields=["payload"])
+                        saved += 1
+                key.kek_version, key.wrapped_key = crypto.data_key_wrap(
+                    data_key=data_key, citizen_id=key.citizen_id, generation=generation
+                )
+                key.generation = generation
+                key.save()
+                Citizen.objects.filter(pk=key.citizen_id).update(data_key_generation=generation)
+
+
+def _rotation_peak_bytes(settings: Any, version: int) -> tuple[int, int]:
+    from wallet.keys import kek_rotate
+
+    settings.WALLET_KEKS += f",{version}:{_kek()}"
+    tracemalloc.start()
+    summary = kek_rotate(batch_size=BATCH)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak, summary.rewrapped
+
+
+def run(*, citizens: int, records: int) -> dict[str, Any]:
+    import tempfile
+    from pathlib import Path
+
+    from bench.setup import django_setup
+
+    with tempfile.TemporaryDirectory(prefix="wallet-bench-rotation-") as workdir:
+        django_setup(Path(workdir))
+        from django.conf import settings
+
+        from wallet.keys import kek_rotate
+
+        settings.WALLET_KEKS = f"1:{_kek()}"
+
+        small = max(citizens // 10, 1)
+        _seed(small, records=records)
+        small_peak, _ = _rotation_peak_bytes(settings, 2)
+        _seed(citizens - small, records=records)
+        large_peak, _ = _rotation_peak_bytes(settings, 3)
+
+        settings.WALLET_KEKS += f",4:{_kek()}"
+        started = time.perf_counter()
+        summary = kek_rotate(batch_size=BATCH)
+        rotate_seconds = time.perf_counter() - started
+
+        started = time.perf_counter()
+        rows_saved = _reencrypt_every_row()
+        resave_seconds = time.perf_counter() - started
+
+        return {
+            "benchmark": "rotate_kek vs re-encrypting every row",
+            "citizens": citizens,
+            "rows_per_citizen": records + 1,
+            "rotate_kek_seconds": round(rotate_seconds, 2),
+            "rotate_kek_rewrapped": summary.rewrapped,
+            "rotate_kek_data_rows_rewritten": summary.data_rows_rewritten,
+            "reencrypt_seconds": round(resave_seconds, 2),
+            "reencrypt_rows_saved": rows_saved,
+            "speedup": round(resave_seconds / rotate_seconds, 1),
+            f"rotate_peak_kib_at_{small}": round(small_peak / 1024),
+            f"rotate_peak_kib_at_{citizens}": round(large_peak / 1024),
+            "peak_memory_ratio_large_to_small": round(large_peak / small_peak, 2),
+        }
