@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
 
 import httpx
+from django.db.models import QuerySet
 
-from wallet.catalogue import RecordKind
+from wallet.catalogue import Labels, RecordKind
 from wallet.models import Citizen
 from wallet.services import UpstreamRecord
 
@@ -40,10 +43,20 @@ class Connector(ABC):
     source: str
     kinds: tuple[RecordKind, ...]
     info: SourceInfo
+    labels: Labels
 
     @abstractmethod
     def fetch_citizen(self, *, citizen: Citizen, client: httpx.Client) -> CitizenFetch:
         """Everything the upstream holds about one citizen."""
+
+    def eligible_citizens(self) -> QuerySet[Citizen]:
+        """Whom a sweep covers: citizens with a wallet (never strangers from upstream)."""
+        return Citizen.objects.filter(is_active=True)
+
+    def changed_citizens(self, *, since: datetime, client: httpx.Client) -> set[UUID] | None:
+        """Citizens whose upstream data changed since `since`, for an incremental sweep; None
+        when the upstream cannot tell (the sweep then covers everyone)."""
+        return None
 
 
 _CONNECTORS: dict[str, Connector] = {}

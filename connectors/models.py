@@ -2,12 +2,39 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+
+
+class ConnectorConfig(models.Model):
+    """An admin's settings for one upstream, over the defaults from the environment.
+
+    Blank fields fall back to settings, so a connector moves from the sandbox to production by
+    configuration alone. The client secret is sealed (see connectors.config); it is never shown
+    back, only replaced.
+    """
+
+    source = models.CharField(max_length=32, unique=True)
+    enabled = models.BooleanField(default=True)
+    sweep_interval_minutes = models.PositiveIntegerField(
+        default=0, help_text="Run an incremental sweep this often; 0 = only when started by hand."
+    )
+    base_url = models.URLField(blank=True, help_text="Blank: the URL from the environment.")
+    token_url = models.URLField(blank=True, help_text="Blank: the URL from the environment.")
+    client_id = models.CharField(max_length=200, blank=True)
+    client_secret_sealed = models.BinaryField(blank=True, null=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.source} connector"
 
 
 class SyncRun(models.Model):
     """One run of one connector: who started it, what it did, how it ended.
 
-    Errors are short safe reasons (codes and field names), never upstream values.
+    A running sweep row is also the per-source lock: at most one full or incremental sweep of a
+    source can be running (a partial unique index), and a sweep whose heartbeat stopped (a
+    killed worker) is marked abandoned before the next one starts. Errors are short safe
+    reasons (codes and field names), never upstream values.
     """
 
     class Mode(models.TextChoices):
@@ -20,6 +47,7 @@ class SyncRun(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Partly failed"
         FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Abandoned (worker lost)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     source = models.CharField(max_length=32)
@@ -32,11 +60,20 @@ class SyncRun(models.Model):
         related_name="sync_runs",
     )
     trigger = models.CharField(
-        max_length=64, help_text="What started the run: login, citizen, admin, schedule"
+        max_length=64,
+        help_text="What started the run: login, citizen, admin:<id>, command, schedule",
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    since = models.DateTimeField(null=True, blank=True, help_text="Incremental: changes since")
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    citizens = models.PositiveIntegerField(default=0)
+    citizens_failed = models.PositiveIntegerField(
+        default=0, help_text="Citizens whose fetch failed outright (upstream error)"
+    )
     fetched = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
@@ -53,6 +90,53 @@ class SyncRun(models.Model):
                 fields=["citizen", "source", "-started_at"], name="syncrun_citizen_recent"
             ),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=Q(status="running", mode__in=["full", "incremental"]),
+                name="one_running_sweep_per_source",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} {self.mode} run {self.id} ({self.status})"
+
+    @property
+    def is_sweep(self) -> bool:
+        return self.mode != self.Mode.CITIZEN
+
+
+class LibraryLink(models.Model):
+    """A citizen's library card, linked by proving barcode + PIN to the library.
+
+    The patron id is sealed under the citizen's key; blind indexes of the patron id and the
+    barcode allow exact look-ups (a sweep's changed patrons, a card already linked elsewhere)
+    without storing either. The PIN is never stored.
+    """
+
+    citizen = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="library_link",
+    )
+    patron_id_sealed = models.BinaryField()
+    patron_index = models.CharField(max_length=64, unique=True)
+    barcode_index = models.CharField(max_length=64, unique=True)
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Library card of {self.citizen_id}"
+
+
+class LinkAttempt(models.Model):
+    """One library-card linking attempt, for rate limiting (no barcode, no PIN)."""
+
+    citizen = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    attempted_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    succeeded = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"Link attempt by {self.citizen_id} at {self.attempted_at}"

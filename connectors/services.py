@@ -1,14 +1,27 @@
-"""The sync engine: fetch from upstream, validate, store idempotently, record every run."""
+"""The sync engine: fetch from upstream, validate, store idempotently, record every run.
+
+One engine for every connector and mode:
+- one citizen (on login, on `syncMyData`, from the command): a SyncRun of mode `citizen`;
+- a sweep (full, or incremental where the upstream can say what changed): a SyncRun of mode
+  `full`/`incremental` that fans out over chunks of citizen ids as tasks, run in-process
+  without a broker or by any number of Celery workers with one.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from uuid import UUID
 
 import httpx
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors import base
+from connectors.config import effective_config
 from connectors.models import SyncRun
 from connectors.transport import UpstreamError, client_timeout
 from wallet.models import Citizen
@@ -19,31 +32,34 @@ logger = logging.getLogger(__name__)
 MAX_RECORDED_ERRORS = 20
 
 
-def citizen_sync(
-    *, citizen: Citizen, trigger: str, sources: Iterable[str] | None = None
-) -> list[SyncRun]:
-    """Sync one citizen from each source (all registered ones by default); one SyncRun each.
+@dataclass
+class Outcome:
+    """What syncing some citizens from one source did; adds up across citizens and chunks."""
 
-    A failing source never stops the others, and never touches the records it already gave.
-    """
-    selected = [base.connector_for(s) for s in sources] if sources else base.connectors()
-    runs = []
-    with httpx.Client(timeout=client_timeout()) as client:
-        for connector in selected:
-            runs.append(
-                _citizen_sync_source(
-                    connector=connector, citizen=citizen, trigger=trigger, client=client
-                )
-            )
-    return runs
+    citizens: int = 0
+    citizens_failed: int = 0
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ended: int = 0
+    failed: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def add_error(self, code: str, message: str) -> None:
+        if len(self.errors) < MAX_RECORDED_ERRORS:
+            self.errors.append({"code": code, "message": message})
+
+    @property
+    def error_code(self) -> str:
+        return self.errors[0]["code"] if self.errors else ""
 
 
-def _citizen_sync_source(
-    *, connector: base.Connector, citizen: Citizen, trigger: str, client: httpx.Client
-) -> SyncRun:
-    run = SyncRun.objects.create(
-        source=connector.source, mode=SyncRun.Mode.CITIZEN, citizen=citizen, trigger=trigger
-    )
+def _sync_one(
+    *, connector: base.Connector, citizen: Citizen, client: httpx.Client, outcome: Outcome
+) -> None:
+    """Fetch and store one citizen's data from one source; failures are counted, not raised."""
+    outcome.citizens += 1
     try:
         fetch = connector.fetch_citizen(citizen=citizen, client=client)
         counts = records_upsert(
@@ -53,26 +69,219 @@ def _citizen_sync_source(
             complete_kinds=fetch.complete_kinds,
         )
     except UpstreamError as exc:
-        run.status = SyncRun.Status.FAILED
-        run.error_code = exc.code
-        run.errors = [{"code": exc.code, "message": str(exc)}]
+        outcome.citizens_failed += 1
+        outcome.add_error(exc.code, str(exc))
         logger.warning("sync %s for citizen %s failed: %s", connector.source, citizen.pk, exc.code)
+        return
     except Exception as exc:
         # Our own bug, not the upstream's: record it without its text (it might quote data).
-        run.status = SyncRun.Status.FAILED
-        run.error_code = "INTERNAL_ERROR"
-        run.errors = [{"code": "INTERNAL_ERROR", "message": type(exc).__name__}]
+        outcome.citizens_failed += 1
+        outcome.add_error("INTERNAL_ERROR", type(exc).__name__)
         logger.exception("sync %s for citizen %s crashed", connector.source, citizen.pk)
-    else:
-        run.fetched = len(fetch.records) + len(fetch.rejected)
-        run.created, run.updated = counts.created, counts.updated
-        run.unchanged, run.ended = counts.unchanged, counts.ended
-        run.failed = len(fetch.rejected)
-        run.errors = [
-            {"code": "INVALID_RECORD", "message": m} for m in fetch.rejected[:MAX_RECORDED_ERRORS]
-        ]
-        run.error_code = "INVALID_RECORD" if fetch.rejected else ""
-        run.status = SyncRun.Status.PARTIAL if fetch.rejected else SyncRun.Status.SUCCEEDED
-    run.finished_at = timezone.now()
-    run.save()
+        return
+    outcome.fetched += len(fetch.records) + len(fetch.rejected)
+    outcome.created += counts.created
+    outcome.updated += counts.updated
+    outcome.unchanged += counts.unchanged
+    outcome.ended += counts.ended
+    outcome.failed += len(fetch.rejected)
+    for reason in fetch.rejected:
+        outcome.add_error("INVALID_RECORD", reason)
+
+
+def _final_status(run: SyncRun) -> str:
+    """Failed: no citizen could be fetched. Partial: some citizens or records failed."""
+    if run.citizens and run.citizens_failed >= run.citizens:
+        return SyncRun.Status.FAILED
+    if run.failed or run.citizens_failed:
+        return SyncRun.Status.PARTIAL
+    return SyncRun.Status.SUCCEEDED
+
+
+def _apply(run: SyncRun, outcome: Outcome) -> None:
+    for name in (
+        "citizens",
+        "citizens_failed",
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "ended",
+        "failed",
+    ):
+        setattr(run, name, getattr(run, name) + getattr(outcome, name))
+    run.errors = (run.errors + outcome.errors)[:MAX_RECORDED_ERRORS]
+    run.error_code = run.error_code or outcome.error_code
+
+
+# --- One citizen ----------------------------------------------------------------------------
+
+
+def citizen_sync(
+    *, citizen: Citizen, trigger: str, sources: Iterable[str] | None = None
+) -> list[SyncRun]:
+    """Sync one citizen from each source (all registered ones by default); one SyncRun each.
+
+    A failing source never stops the others, and never touches the records it already gave.
+    """
+    selected = [base.connector_for(s) for s in sources] if sources else base.connectors()
+    selected = [c for c in selected if effective_config(c.source).enabled]
+    runs = []
+    with httpx.Client(timeout=client_timeout()) as client:
+        for connector in selected:
+            run = SyncRun.objects.create(
+                source=connector.source, mode=SyncRun.Mode.CITIZEN, citizen=citizen, trigger=trigger
+            )
+            outcome = Outcome()
+            if connector.eligible_citizens().filter(pk=citizen.pk).exists():
+                _sync_one(connector=connector, citizen=citizen, client=client, outcome=outcome)
+            _apply(run, outcome)
+            run.citizens = outcome.citizens
+            run.status = _final_status(run)
+            run.finished_at = timezone.now()
+            run.save()
+            runs.append(run)
+    return runs
+
+
+# --- Sweeps ---------------------------------------------------------------------------------
+
+
+class SweepAlreadyRunning(Exception):
+    """Another sweep of the same source is running; the message names it."""
+
+
+class SourceDisabled(Exception):
+    """An admin switched the connector off."""
+
+
+def _abandon_stale_sweeps(source: str) -> int:
+    """A running sweep with no heartbeat for SYNC_STALE_SECONDS lost its worker: release it."""
+    stale_before = timezone.now() - timedelta(seconds=settings.SYNC_STALE_SECONDS)
+    return SyncRun.objects.filter(
+        source=source,
+        status=SyncRun.Status.RUNNING,
+        mode__in=[SyncRun.Mode.FULL, SyncRun.Mode.INCREMENTAL],
+        heartbeat_at__lt=stale_before,
+    ).update(status=SyncRun.Status.ABANDONED, finished_at=timezone.now(), error_code="WORKER_LOST")
+
+
+def _last_successful_sweep_start(source: str) -> SyncRun | None:
+    return (
+        SyncRun.objects.filter(
+            source=source,
+            mode__in=[SyncRun.Mode.FULL, SyncRun.Mode.INCREMENTAL],
+            status=SyncRun.Status.SUCCEEDED,
+        )
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def sweep_start(*, source: str, incremental: bool, trigger: str) -> SyncRun:
+    """Start a sweep of one source: take the source's lock, decide whom it covers, and enqueue
+    one task per chunk of citizens (after commit; ids only). Raises SweepAlreadyRunning."""
+    from connectors.tasks import sweep_chunk_enqueue
+
+    connector = base.connector_for(source)
+    if not effective_config(source).enabled:
+        raise SourceDisabled(f"the {source} connector is switched off")
+    _abandon_stale_sweeps(source)
+    mode = SyncRun.Mode.INCREMENTAL if incremental else SyncRun.Mode.FULL
+    previous = _last_successful_sweep_start(source) if incremental else None
+    try:
+        with transaction.atomic():
+            run = SyncRun.objects.create(
+                source=source,
+                mode=mode,
+                trigger=trigger,
+                heartbeat_at=timezone.now(),
+                since=previous.started_at if previous else None,
+            )
+    except IntegrityError:
+        running = (
+            SyncRun.objects.filter(source=source, status=SyncRun.Status.RUNNING)
+            .exclude(mode=SyncRun.Mode.CITIZEN)
+            .first()
+        )
+        raise SweepAlreadyRunning(
+            f"a {source} sweep is already running (run {running.pk if running else '?'})"
+        ) from None
+
+    citizen_ids = list(connector.eligible_citizens().order_by("pk").values_list("pk", flat=True))
+    if run.since is not None:
+        try:
+            with httpx.Client(timeout=client_timeout()) as client:
+                changed = connector.changed_citizens(since=run.since, client=client)
+        except UpstreamError as exc:
+            _finish(run, status=SyncRun.Status.FAILED, code=exc.code, message=str(exc))
+            return run
+        if changed is not None:
+            citizen_ids = [pk for pk in citizen_ids if pk in changed]
+    chunk_size = settings.SYNC_CHUNK_SIZE
+    chunks = [citizen_ids[i : i + chunk_size] for i in range(0, len(citizen_ids), chunk_size)]
+    run.chunks_total = len(chunks)
+    run.save(update_fields=["chunks_total"])
+    if not chunks:
+        _finish(run, status=SyncRun.Status.SUCCEEDED)
+        return run
+    for chunk in chunks:
+        sweep_chunk_enqueue(run_id=run.pk, citizen_ids=chunk)
+    run.refresh_from_db()
     return run
+
+
+def _finish(run: SyncRun, *, status: str, code: str = "", message: str = "") -> None:
+    run.status = status
+    run.finished_at = timezone.now()
+    if code:
+        run.error_code = code
+        run.errors = [*run.errors, {"code": code, "message": message}][:MAX_RECORDED_ERRORS]
+    run.save()
+
+
+def sweep_chunk(*, run_id: UUID, citizen_ids: list[UUID]) -> None:
+    """Sync one chunk of a sweep and add its counts to the run; the last chunk closes the run."""
+    run = SyncRun.objects.filter(pk=run_id).first()
+    if run is None or run.status != SyncRun.Status.RUNNING:
+        return  # abandoned (a lost worker's redelivered task) or erased: nothing to do
+    connector = base.connector_for(run.source)
+    outcome = Outcome()
+    citizens = connector.eligible_citizens().filter(pk__in=citizen_ids)
+    with httpx.Client(timeout=client_timeout()) as client:
+        for citizen in citizens:
+            _sync_one(connector=connector, citizen=citizen, client=client, outcome=outcome)
+    with transaction.atomic():
+        run = SyncRun.objects.select_for_update().get(pk=run_id)
+        if run.status != SyncRun.Status.RUNNING:
+            return
+        _apply(run, outcome)
+        run.chunks_done += 1
+        run.heartbeat_at = timezone.now()
+        if run.chunks_done >= run.chunks_total:
+            run.status = _final_status(run)
+            run.finished_at = timezone.now()
+        run.save()
+
+
+def scheduled_sweeps_start() -> list[SyncRun]:
+    """Start the incremental sweeps whose interval (set in the admin) has passed."""
+    from connectors.models import ConnectorConfig
+
+    started = []
+    now = timezone.now()
+    for config in ConnectorConfig.objects.filter(enabled=True, sweep_interval_minutes__gt=0):
+        last = (
+            SyncRun.objects.filter(
+                source=config.source, mode__in=[SyncRun.Mode.FULL, SyncRun.Mode.INCREMENTAL]
+            )
+            .order_by("-started_at")
+            .first()
+        )
+        if last and last.started_at > now - timedelta(minutes=config.sweep_interval_minutes):
+            continue
+        try:
+            started.append(sweep_start(source=config.source, incremental=True, trigger="schedule"))
+        except SweepAlreadyRunning:
+            continue
+    return started

@@ -20,3 +20,18 @@ def citizen_sync_task(citizen_id: str, trigger: str) -> None:
 
 def citizen_sync_enqueue(*, citizen_id: UUID, reason: str) -> None:
     transaction.on_commit(lambda: citizen_sync_task.delay(str(citizen_id), reason))
+
+
+@shared_task(name="connectors.sweep_chunk", ignore_result=True, acks_late=True)
+def sweep_chunk_task(run_id: str, citizen_ids: list[str]) -> None:
+    services.sweep_chunk(run_id=UUID(run_id), citizen_ids=[UUID(pk) for pk in citizen_ids])
+
+
+def sweep_chunk_enqueue(*, run_id: UUID, citizen_ids: list[UUID]) -> None:
+    ids = [str(pk) for pk in citizen_ids]
+    transaction.on_commit(lambda: sweep_chunk_task.delay(str(run_id), ids))
+
+
+@shared_task(name="connectors.scheduled_sweeps", ignore_result=True)
+def scheduled_sweeps_task() -> None:
+    services.scheduled_sweeps_start()

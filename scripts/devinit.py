@@ -20,8 +20,6 @@ def main() -> int:
     var = ROOT / "var"
     var.mkdir(exist_ok=True)
     env_file = var / "dev.env"
-    if env_file.exists():
-        return 0
     values = {
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "SANDBOX_SECRET_KEY": secrets.token_urlsafe(50),
@@ -30,7 +28,19 @@ def main() -> int:
         "WALLET_INDEX_KEY": _key(),
         "WALLET_OIDC_CLIENT_SECRET": secrets.token_urlsafe(32),
         "WALLET_CONNECTOR_CLIENT_SECRET": secrets.token_urlsafe(32),
+        "LIBRARY_CLIENT_KEY": f"wallet-{secrets.token_hex(4)}",
+        "LIBRARY_CLIENT_SECRET": secrets.token_urlsafe(32),
     }
+    existing = {}
+    if (
+        env_file.exists()
+    ):  # keep what is there (keys must not change), add what a newer version needs
+        for line in env_file.read_text().splitlines():
+            name, _, value = line.partition("=")
+            existing[name] = value
+        if set(values) <= set(existing):
+            return 0
+    values.update(existing)
     tmp = env_file.with_suffix(".tmp")
     tmp.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     tmp.chmod(0o600)

@@ -61,8 +61,14 @@ def sandbox_process(live_server):  # type: ignore[no-untyped-def]
 
 
 def _reset_cached_clients() -> None:
+    from connectors.config import config_cache_clear
+    from connectors.library import client as library_client
+
     bearer._jwks_client.cache_clear()
     transport.service_tokens = transport.ServiceTokens()
+    transport.breaker.reset()
+    library_client.tokens.clear()
+    config_cache_clear()
 
 
 @pytest.fixture
@@ -77,6 +83,8 @@ def sandbox(sandbox_process, settings) -> Iterator[object]:  # type: ignore[no-u
     settings.OIDC_OP_END_SESSION_ENDPOINT = f"{issuer}/logout/"
     settings.CONNECTOR_TOKEN_ENDPOINT = sandbox_process.token_url
     settings.YOUTH_API_URL = sandbox_process.youth_graphql_url
+    settings.BERTHS_API_URL = f"{sandbox_process.base_url}/berths/graphql/"
+    settings.LIBRARY_API_URL = f"{sandbox_process.base_url}/library/iii/sierra-api/v6/"
     _reset_cached_clients()
     yield sandbox_process
     _reset_cached_clients()
@@ -121,6 +129,8 @@ def task_runner(sandbox_process, django_db_setup, django_db_blocker, tmp_path_fa
         "OIDC_OP_TOKEN_ENDPOINT": sandbox_process.token_url,
         "CONNECTOR_TOKEN_ENDPOINT": sandbox_process.token_url,
         "YOUTH_API_URL": sandbox_process.youth_graphql_url,
+        "BERTHS_API_URL": f"{sandbox_process.base_url}/berths/graphql/",
+        "LIBRARY_API_URL": f"{sandbox_process.base_url}/library/iii/sierra-api/v6/",
     }
     log_path = tmp_path_factory.mktemp("celery") / "worker.log"
     with open(log_path, "wb") as log:

@@ -163,7 +163,9 @@ def _store_rewrapped(keys: list[CitizenKey]) -> None:
     pk = CitizenKey._meta.pk
     assert pk is not None
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {quote(CitizenKey._meta.db_table)} SET {assignments} WHERE {quote(pk.column)} = %s"  # noqa: S608 - names from the model
+    sql = (
+        f"UPDATE {quote(CitizenKey._meta.db_table)} SET {assignments} WHERE {quote(pk.column)} = %s"  # noqa: S608 - names from the model
+    )
     rows = [
         [f.get_db_prep_save(getattr(key, f.attname), connection) for f in fields]
         + [pk.get_db_prep_value(key.pk, connection)]

@@ -49,6 +49,14 @@ def citizen_get_or_create(*, issuer: str, subject: str) -> tuple[Citizen, bool]:
     return citizen, True
 
 
+def citizen_staff_set(*, citizen: Citizen, is_staff: bool) -> None:
+    """Staff (admin) status; admins may use the Django admin and the admin API."""
+    if citizen.is_staff != is_staff or citizen.is_superuser != is_staff:
+        citizen.is_staff = citizen.is_superuser = is_staff
+        citizen.save(update_fields=["is_staff", "is_superuser"])
+        logger.info("citizen %s staff status set to %s", citizen.pk, is_staff)
+
+
 def profile_update_from_claims(*, citizen: Citizen, claims: Mapping[str, Any]) -> bool:
     """Fill the profile from identity-provider claims; values the citizen entered themselves win.
 

@@ -42,7 +42,7 @@ def _secret(name: str) -> str:
     value = _optional_secret(name)
     if not value:
         raise ImproperlyConfigured(
-            f"{name} (or {name}_FILE) is not set; for local development run `make var/dev.env`"
+            f"{name} (or {name}_FILE) is not set; for local development run `make venv`"
         )
     return value
 
@@ -219,6 +219,24 @@ CONNECTOR_CONNECT_TIMEOUT = env.float("CONNECTOR_CONNECT_TIMEOUT", default=3.0)
 CONNECTOR_READ_TIMEOUT = env.float("CONNECTOR_READ_TIMEOUT", default=10.0)
 CONNECTOR_MAX_ATTEMPTS = env.int("CONNECTOR_MAX_ATTEMPTS", default=3)
 CONNECTOR_BACKOFF_BASE_SECONDS = env.float("CONNECTOR_BACKOFF_BASE_SECONDS", default=0.5)
+CONNECTOR_BREAKER_THRESHOLD = env.int("CONNECTOR_BREAKER_THRESHOLD", default=5)
+CONNECTOR_BREAKER_COOLDOWN_SECONDS = env.float("CONNECTOR_BREAKER_COOLDOWN_SECONDS", default=30.0)
+BERTHS_API_URL = env.str("BERTHS_API_URL", default="http://127.0.0.1:8100/berths/graphql/")
+BERTHS_API_SCOPE = env.str("BERTHS_API_SCOPE", default="berths")
+LIBRARY_API_URL = env.str(
+    "LIBRARY_API_URL", default="http://127.0.0.1:8100/library/iii/sierra-api/v6/"
+)
+LIBRARY_CLIENT_KEY = _secret("LIBRARY_CLIENT_KEY")
+LIBRARY_CLIENT_SECRET = _secret("LIBRARY_CLIENT_SECRET")
+# Sweeps: citizens per task, and how long a running sweep may go without a heartbeat before
+# the next one treats its worker as lost.
+SYNC_CHUNK_SIZE = env.int("SYNC_CHUNK_SIZE", default=200)
+SYNC_STALE_SECONDS = env.int("SYNC_STALE_SECONDS", default=600)
+LIBRARY_LINK_ATTEMPTS = env.int("LIBRARY_LINK_ATTEMPTS", default=5)
+LIBRARY_LINK_WINDOW_MINUTES = env.int("LIBRARY_LINK_WINDOW_MINUTES", default=15)
+# Admins: staff status comes from this role in this claim of the provider's tokens.
+WALLET_ADMIN_ROLE_CLAIM = env.str("WALLET_ADMIN_ROLE_CLAIM", default="roles")
+WALLET_ADMIN_ROLE = env.str("WALLET_ADMIN_ROLE", default="wallet-admin")
 
 # --- Celery -------------------------------------------------------------------------------------
 # Without a broker, tasks run in-process (eagerly) so the embedded default needs no other service.

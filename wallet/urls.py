@@ -1,10 +1,26 @@
+from urllib.parse import urlencode
+
 from django.contrib import admin
-from django.urls import include, path
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import include, path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from wallet import views
 from wallet.graphql.view import WalletGraphQLView
 
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """Admins sign in through the city's provider (the role claim makes them staff); Django's
+    own password login is not used."""
+    next_url = request.GET.get("next", "/admin/")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/admin/"
+    return redirect(f"{reverse('oidc_authentication_init')}?{urlencode({'next': next_url})}")
+
+
 urlpatterns = [
+    path("admin/login/", admin_login),
     path("", views.home, name="home"),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("graphql/", WalletGraphQLView.as_view(), name="graphql"),

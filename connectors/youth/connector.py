@@ -6,16 +6,18 @@ wallet knows; a profile is asked for by its Relay global id `YouthProfileNode:<u
 
 from __future__ import annotations
 
-import base64
-from datetime import date
 from typing import Any
 
 import httpx
 from django.conf import settings
 
+from connectors import parsing
 from connectors.base import CitizenFetch, Connector, InvalidRecord, SourceInfo
+from connectors.config import effective_config
+from connectors.relay import to_global_id
 from connectors.transport import GraphQLTransport
 from connectors.youth.catalogue import MEMBERSHIP
+from wallet.catalogue import Labels
 from wallet.models import Citizen
 from wallet.services import UpstreamRecord
 
@@ -44,48 +46,22 @@ query WalletYouthProfile($id: ID!) {
 
 
 def youth_profile_global_id(subject: str) -> str:
-    return base64.b64encode(f"YouthProfileNode:{subject}".encode()).decode()
-
-
-def _text(node: dict[str, Any], key: str, *, required: bool = False) -> str | None:
-    value = node.get(key)
-    if value is None or value == "":
-        if required:
-            raise InvalidRecord(f"{key} is missing")
-        return None
-    if not isinstance(value, str):
-        raise InvalidRecord(f"{key} is not a string")
-    return value
-
-
-def _date(node: dict[str, Any], key: str) -> str | None:
-    value = _text(node, key)
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise InvalidRecord(f"{key} is not a date") from None
+    return to_global_id("YouthProfileNode", subject)
 
 
 def parse_youth_profile(node: Any) -> UpstreamRecord:
     """Validate one YouthProfileNode against the contract and turn it into a wallet record."""
     if not isinstance(node, dict):
         raise InvalidRecord("youthProfile is not an object")
-    status = _text(node, "membershipStatus", required=True)
+    status = parsing.text(node, "membershipStatus", required=True)
     if status not in MEMBERSHIP_STATUSES:
         raise InvalidRecord("membershipStatus is not a known status")
-    photo = node.get("photoUsageApproved")
-    if photo is not None and not isinstance(photo, bool):
-        raise InvalidRecord("photoUsageApproved is not a boolean")
+    photo = parsing.boolean(node, "photoUsageApproved")
     contacts = []
-    for edge in (node.get("additionalContactPersons") or {}).get("edges") or []:
-        person = (edge or {}).get("node") if isinstance(edge, dict) else None
-        if not isinstance(person, dict):
-            raise InvalidRecord("additionalContactPersons holds a malformed entry")
+    for person in parsing.edges(node, "additionalContactPersons"):
         contacts.append(
             {
-                key: _text(person, camel)
+                key: parsing.text(person, camel)
                 for key, camel in (
                     ("first_name", "firstName"),
                     ("last_name", "lastName"),
@@ -95,29 +71,30 @@ def parse_youth_profile(node: Any) -> UpstreamRecord:
             }
         )
     payload = {
-        "membership_number": _text(node, "membershipNumber", required=True),
+        "membership_number": parsing.text(node, "membershipNumber", required=True),
         "status": status,
-        "expiration": _date(node, "expiration"),
-        "birth_date": _date(node, "birthDate"),
-        "school_name": _text(node, "schoolName"),
-        "school_class": _text(node, "schoolClass"),
-        "language_at_home": _text(node, "languageAtHome"),
+        "expiration": parsing.iso_date(node, "expiration"),
+        "birth_date": parsing.iso_date(node, "birthDate"),
+        "school_name": parsing.text(node, "schoolName"),
+        "school_class": parsing.text(node, "schoolClass"),
+        "language_at_home": parsing.text(node, "languageAtHome"),
         "photo_usage_approved": photo,
-        "approver_first_name": _text(node, "approverFirstName"),
-        "approver_last_name": _text(node, "approverLastName"),
-        "approver_phone": _text(node, "approverPhone"),
-        "approver_email": _text(node, "approverEmail"),
+        "approver_first_name": parsing.text(node, "approverFirstName"),
+        "approver_last_name": parsing.text(node, "approverLastName"),
+        "approver_phone": parsing.text(node, "approverPhone"),
+        "approver_email": parsing.text(node, "approverEmail"),
         "additional_contact_persons": contacts,
     }
     return UpstreamRecord(
         kind=MEMBERSHIP.kind or "membership",
-        external_id=_text(node, "id", required=True) or "",
+        external_id=parsing.text(node, "id", required=True) or "",
         payload=payload,
     )
 
 
 class YouthConnector(Connector):
     source = "youth"
+    labels = Labels("Nuorisopalvelut", "Ungdomstjänster", "Youth services")
     kinds = (MEMBERSHIP,)
     info = SourceInfo(
         controller="City of Helsinki, Culture and Leisure Division (youth services)",
@@ -128,7 +105,7 @@ class YouthConnector(Connector):
 
     def transport(self) -> GraphQLTransport:
         return GraphQLTransport(
-            system="youth", url=settings.YOUTH_API_URL, scope=settings.YOUTH_API_SCOPE
+            config=effective_config(self.source), scope=settings.YOUTH_API_SCOPE
         )
 
     def fetch_citizen(self, *, citizen: Citizen, client: httpx.Client) -> CitizenFetch:

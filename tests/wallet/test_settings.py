@@ -19,6 +19,8 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         WALLET_INDEX_KEY="B" * 43,
         WALLET_OIDC_CLIENT_SECRET="s",
         WALLET_CONNECTOR_CLIENT_SECRET="s",
+        LIBRARY_CLIENT_KEY="k",
+        LIBRARY_CLIENT_SECRET="s",
         WALLET_ENV_FILE="/nonexistent",
         DATABASE_URL="sqlite:///:memory:",
         KEYSTORE_DATABASE_URL="sqlite:///:memory:",

@@ -24,11 +24,10 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
 from wallet import services
 from wallet.auth.bearer import jwks_client
+from wallet.auth.principal import SESSION_LOA_KEY, roles_in
 from wallet.models import Citizen
 
 logger = logging.getLogger(__name__)
-
-SESSION_LOA_KEY = "wallet_loa"
 
 
 class CitizenOIDCBackend(OIDCAuthenticationBackend):
@@ -76,6 +75,10 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
 
     def update_user(self, user: Citizen, claims: dict[str, Any]) -> Citizen:
         services.profile_update_from_claims(citizen=user, claims=claims)
+        # Admin rights follow the provider's role claim at every login, both ways.
+        services.citizen_staff_set(
+            citizen=user, is_staff=settings.WALLET_ADMIN_ROLE in roles_in(claims)
+        )
         if self.request is not None and isinstance(claims.get("loa"), str):
             self.request.session[SESSION_LOA_KEY] = claims["loa"]
         return user

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from wallet.assurance import loa_at_least
 from wallet.auth.bearer import AccessToken
-from wallet.auth.oidc import SESSION_LOA_KEY
 from wallet.models import Citizen
+
+# The browser session remembers the level of assurance of the login here.
+SESSION_LOA_KEY = "wallet_loa"
 
 
 class Via(StrEnum):
@@ -24,6 +28,12 @@ class Principal:
     loa: str | None
     via: Via
     client_id: str | None = None
+    token_roles: frozenset[str] = frozenset()
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff by the role claim: remembered from the browser login, or in the bearer token."""
+        return self.citizen.is_staff or settings.WALLET_ADMIN_ROLE in self.token_roles
 
     def loa_at_least(self, level: str) -> bool:
         return loa_at_least(self.loa, level)
@@ -37,4 +47,19 @@ def principal_from_session(request: HttpRequest) -> Principal | None:
 
 
 def principal_from_token(token: AccessToken, citizen: Citizen) -> Principal:
-    return Principal(citizen=citizen, loa=token.loa, via=Via.BEARER, client_id=token.client_id)
+    return Principal(
+        citizen=citizen,
+        loa=token.loa,
+        via=Via.BEARER,
+        client_id=token.client_id,
+        token_roles=roles_in(token.claims),
+    )
+
+
+def roles_in(claims: dict[str, Any]) -> frozenset[str]:
+    roles = claims.get(settings.WALLET_ADMIN_ROLE_CLAIM)
+    if isinstance(roles, str):
+        return frozenset(roles.split())
+    if isinstance(roles, list):
+        return frozenset(r for r in roles if isinstance(r, str))
+    return frozenset()

@@ -24,3 +24,18 @@ def citizen_required(resolver: Callable[..., Any]) -> Callable[..., Any]:
         return resolver(root, info, *args, **kwargs)
 
     return wrapper
+
+
+def staff_required(resolver: Callable[..., Any]) -> Callable[..., Any]:
+    """The field answers only an admin (staff, from the provider's role claim)."""
+
+    @functools.wraps(resolver)
+    def wrapper(root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        principal = principal_of(info)
+        if principal is None:
+            raise ApiError("Sign in to see this.", ErrorCode.UNAUTHENTICATED)
+        if not principal.is_staff:
+            raise ApiError("This is for the wallet's administrators.", ErrorCode.PERMISSION_DENIED)
+        return resolver(root, info, *args, **kwargs)
+
+    return wrapper

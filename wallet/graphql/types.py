@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import graphene
@@ -62,6 +63,8 @@ class RecordRoot:
     record: RecordView
     principal: Principal
     kind: catalogue.RecordKind
+    # The whole wallet this record came from, for nested records (an account's loans).
+    me: MeRoot | None = None
 
     def visible(self, key: str) -> bool:
         return field_visible(self.kind.field(key), self.principal.loa)
@@ -70,13 +73,21 @@ class RecordRoot:
         if not self.visible(key):
             return None
         value = self.record.get(key)
-        # Payloads are JSON: dates travel as ISO strings and become dates again here.
-        if value is not None and self.kind.field(key).value_type == catalogue.ValueType.DATE:
-            return date.fromisoformat(value)
-        return value
+        if value is None:
+            return None
+        # Payloads are JSON: dates, times and decimals travel as strings and are typed again here.
+        decode = _DECODERS.get(self.kind.field(key).value_type)
+        return decode(value) if decode else value
 
     def withheld(self) -> list[str]:
         return [self.kind.field_id(key) for key in self.kind.field_keys() if not self.visible(key)]
+
+
+_DECODERS: dict[catalogue.ValueType, Any] = {
+    catalogue.ValueType.DATE: date.fromisoformat,
+    catalogue.ValueType.DATETIME: datetime.fromisoformat,
+    catalogue.ValueType.DECIMAL: Decimal,
+}
 
 
 def _record_value(key: str) -> Any:
@@ -158,11 +169,8 @@ class MeRoot:
     principal: Principal
 
 
-class MeType(graphene.ObjectType):
-    """The signed-in citizen's own data."""
-
-    class Meta:
-        name = "Me"
+class WalletMeFields:
+    """The wallet's own part of `Me`; the root schema joins it with the connectors' part."""
 
     profile = graphene.Field(ProfileType, required=True)
     youth_membership = graphene.Field(YouthMembershipType)

@@ -1,0 +1,120 @@
+"""Each connector's effective configuration: the admin's settings over the environment's.
+
+The client secret an admin enters is sealed under the wallet's own system data key (a key-store
+entry like a citizen's, so KEK rotation covers it); it is never shown back.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.conf import settings
+
+from connectors.models import ConnectorConfig
+from wallet import crypto
+from wallet.keys import cipher_from_key, citizen_key_create
+from wallet.models import CitizenKey
+
+# The key-store entry that seals the wallet's own secrets (not a citizen).
+SYSTEM_KEY_ID = UUID("00000000-0000-4000-8000-0000000000c0")
+CACHE_SECONDS = 5.0
+SECRET_FIELD = "client_secret_sealed"
+
+
+@dataclass(frozen=True)
+class EffectiveConfig:
+    source: str
+    enabled: bool
+    sweep_interval_minutes: int
+    base_url: str
+    token_url: str
+    client_id: str
+    client_secret: str
+
+    def __repr__(self) -> str:  # keep the secret out of logs and tracebacks
+        return f"EffectiveConfig(source={self.source!r}, base_url={self.base_url!r})"
+
+
+def _defaults(source: str) -> tuple[str, str, str, str]:
+    """(base URL, token URL, client id, client secret) from the environment."""
+    if source == "library":
+        base = settings.LIBRARY_API_URL.rstrip("/") + "/"
+        return base, f"{base}token", settings.LIBRARY_CLIENT_KEY, settings.LIBRARY_CLIENT_SECRET
+    base = {"youth": settings.YOUTH_API_URL, "berths": settings.BERTHS_API_URL}[source]
+    return (
+        base,
+        settings.CONNECTOR_TOKEN_ENDPOINT,
+        settings.CONNECTOR_CLIENT_ID,
+        settings.CONNECTOR_CLIENT_SECRET,
+    )
+
+
+def _system_cipher() -> crypto.CitizenCipher:
+    key = CitizenKey.objects.filter(citizen_id=SYSTEM_KEY_ID).first()
+    if key is None:
+        return citizen_key_create(citizen_id=SYSTEM_KEY_ID)
+    return cipher_from_key(key, generation=key.generation)
+
+
+def _open_secret(config: ConnectorConfig) -> str:
+    return (
+        _system_cipher()
+        .open(
+            table=ConnectorConfig._meta.db_table,
+            row_id=config.source,
+            field=SECRET_FIELD,
+            ciphertext=config.client_secret_sealed,
+        )
+        .decode()
+    )
+
+
+_cache: dict[tuple[str, tuple[str, ...]], tuple[float, EffectiveConfig]] = {}
+_cache_lock = threading.Lock()
+
+
+def effective_config(source: str) -> EffectiveConfig:
+    defaults = _defaults(source)
+    cache_key = (source, defaults)
+    with _cache_lock:
+        cached = _cache.get(cache_key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+    row = ConnectorConfig.objects.filter(source=source).first()
+    base_url, token_url, client_id, secret = defaults
+    result = EffectiveConfig(
+        source=source,
+        enabled=row.enabled if row else True,
+        sweep_interval_minutes=row.sweep_interval_minutes if row else 0,
+        base_url=(row.base_url if row and row.base_url else base_url),
+        token_url=(row.token_url if row and row.token_url else token_url),
+        client_id=(row.client_id if row and row.client_id else client_id),
+        client_secret=(_open_secret(row) if row and row.client_secret_sealed else secret),
+    )
+    with _cache_lock:
+        _cache[cache_key] = (time.monotonic() + CACHE_SECONDS, result)
+    return result
+
+
+def config_cache_clear() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def connector_secret_set(*, config: ConnectorConfig, secret: str) -> None:
+    """Seal and store a new client secret (blank: fall back to the environment's)."""
+    config.client_secret_sealed = (
+        _system_cipher().seal(
+            table=ConnectorConfig._meta.db_table,
+            row_id=config.source,
+            field=SECRET_FIELD,
+            plaintext=secret.encode(),
+        )
+        if secret
+        else None
+    )
+    config.save(update_fields=["client_secret_sealed", "updated_at"])
+    config_cache_clear()

@@ -1,0 +1,115 @@
+"""Sweeps over every citizen with a wallet: idempotent, locked per source, recorded, recoverable."""
+
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from connectors import services
+from connectors.models import ConnectorConfig, SyncRun
+from sandbox.demo import AINO, EERO, SOFIA
+from wallet.models import Citizen, DataRecord
+from wallet.services import citizen_get_or_create
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+@pytest.fixture
+def citizens(sandbox):
+    return [
+        citizen_get_or_create(issuer=sandbox.issuer, subject=str(p.sub))[0]
+        for p in (AINO, EERO, SOFIA)
+    ]
+
+
+def _sync_command(*args):
+    out = StringIO()
+    try:
+        call_command("sync", *args, stdout=out)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    return code, out.getvalue()
+
+
+def test_full_sweep_covers_wallet_citizens_only_and_a_second_sweep_writes_nothing(
+    sandbox, citizens
+):
+    first = services.sweep_start(source="youth", incremental=False, trigger="test")
+    assert first.status == SyncRun.Status.SUCCEEDED, first.errors
+    assert (first.citizens, first.created) == (3, 1)  # only aino is a youth member
+    assert set(DataRecord.objects.values_list("citizen_id", flat=True)) == {citizens[0].pk}
+
+    second = services.sweep_start(source="youth", incremental=False, trigger="test")
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 1)
+    assert Citizen.objects.count() == 3  # no stranger imported from upstream
+
+
+def test_sweep_fans_out_in_chunks(sandbox, citizens, settings):
+    settings.SYNC_CHUNK_SIZE = 2
+    run = services.sweep_start(source="youth", incremental=False, trigger="test")
+    assert (run.chunks_total, run.chunks_done, run.status) == (2, 2, SyncRun.Status.SUCCEEDED)
+
+
+def test_second_sweep_of_a_source_is_refused_while_one_runs(sandbox, citizens):
+    running = SyncRun.objects.create(
+        source="youth", mode=SyncRun.Mode.FULL, trigger="test", heartbeat_at=timezone.now()
+    )
+    with pytest.raises(services.SweepAlreadyRunning, match=str(running.pk)):
+        services.sweep_start(source="youth", incremental=False, trigger="test")
+    # another source is not blocked
+    assert (
+        services.sweep_start(source="berths", incremental=False, trigger="test").status != "running"
+    )
+
+
+def test_a_sweep_whose_worker_died_is_abandoned_and_the_next_one_runs(sandbox, citizens, settings):
+    settings.SYNC_STALE_SECONDS = 60
+    lost = SyncRun.objects.create(
+        source="youth",
+        mode=SyncRun.Mode.FULL,
+        trigger="test",
+        heartbeat_at=timezone.now() - timedelta(minutes=5),
+    )
+    run = services.sweep_start(source="youth", incremental=False, trigger="test")
+    assert run.status == SyncRun.Status.SUCCEEDED
+    lost.refresh_from_db()
+    assert (lost.status, lost.error_code) == (SyncRun.Status.ABANDONED, "WORKER_LOST")
+    # a redelivered chunk of the lost run does nothing
+    services.sweep_chunk(run_id=lost.pk, citizen_ids=[c.pk for c in citizens])
+    lost.refresh_from_db()
+    assert lost.chunks_done == 0
+
+
+def test_incremental_youth_sweep_covers_everyone_since_the_service_cannot_say_what_changed(
+    sandbox, citizens
+):
+    services.sweep_start(source="youth", incremental=False, trigger="test")
+    run = services.sweep_start(source="youth", incremental=True, trigger="test")
+    assert run.mode == SyncRun.Mode.INCREMENTAL and run.since is not None
+    assert run.citizens == 3 and run.status == SyncRun.Status.SUCCEEDED
+
+
+def test_switched_off_connector_neither_sweeps_nor_syncs(sandbox, citizens):
+    ConnectorConfig.objects.create(source="youth", enabled=False)
+    with pytest.raises(services.SourceDisabled):
+        services.sweep_start(source="youth", incremental=False, trigger="test")
+    runs = services.citizen_sync(citizen=citizens[0], trigger="test")
+    assert "youth" not in {run.source for run in runs}
+
+
+def test_sync_command_prints_one_json_summary_and_exits_by_outcome(sandbox, citizens, settings):
+    code, out = _sync_command("--source", "youth", "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["ok"] is True
+    assert summary["runs"][0]["status"] == "succeeded" and summary["created"] == 1
+    code, out = _sync_command("--source", "youth", "--json")
+    assert json.loads(out)["created"] == 0 and json.loads(out)["updated"] == 0
+
+    settings.CONNECTOR_CLIENT_SECRET = "wrong"
+    code, out = _sync_command("--source", "youth", "--citizen", str(AINO.sub), "--json")
+    assert code == 1
+    assert json.loads(out)["runs"][0]["error_code"] == "UPSTREAM_AUTH_FAILED"
