@@ -1,7 +1,7 @@
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect
 from django.urls import include, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,6 +13,9 @@ from wallet.graphql.view import WalletGraphQLView
 def admin_login(request: HttpRequest) -> HttpResponse:
     """Admins sign in through the city's provider (the role claim makes them staff); Django's
     own password login is not used."""
+    if request.user.is_authenticated and not request.user.is_staff:
+        # Signed in, but the provider gave no admin role: sending them to log in again would loop.
+        return HttpResponseForbidden("You are signed in, but not as an administrator of the wallet.")
     next_url = request.GET.get("next", "/admin/")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/admin/"
