@@ -176,6 +176,12 @@ def _open(aead: AESGCM, ciphertext: bytes | memoryview, aad: bytes) -> bytes:
         ) from None
 
 
+@functools.lru_cache(maxsize=16)
+def _kek_aead(key: bytes) -> AESGCM:
+    # One AESGCM per KEK, not one per wrap: rotation wraps and unwraps every key in a loop.
+    return AESGCM(key)
+
+
 def data_key_generate() -> bytes:
     return secrets.token_bytes(KEY_BYTES)
 
@@ -184,7 +190,7 @@ def data_key_wrap(*, data_key: bytes, citizen_id: UUID, generation: int) -> tupl
     """Wrap under the newest KEK; returns (kek version, wrapped key)."""
     kek = kek_provider().current()
     aad = _associated_data("data-key", citizen_id, generation, kek.version)
-    return kek.version, _seal(AESGCM(kek.key), data_key, aad)
+    return kek.version, _seal(_kek_aead(kek.key), data_key, aad)
 
 
 def data_key_unwrap(
@@ -192,7 +198,7 @@ def data_key_unwrap(
 ) -> bytes:
     kek = kek_provider().get(kek_version)
     aad = _associated_data("data-key", citizen_id, generation, kek_version)
-    return _open(AESGCM(kek.key), wrapped, aad)
+    return _open(_kek_aead(kek.key), wrapped, aad)
 
 
 @functools.cache
