@@ -68,8 +68,14 @@ bench: venv
 worker: venv
 	$(VENV)/bin/celery -A wallet worker --loglevel=INFO --concurrency=2
 
+# `make seed CITIZENS=N`: N more people upstream (up to 100,000) and their wallets.
+CITIZENS ?= 0
 seed: venv
-	$(PY) -m sandbox seed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput --database keys
+	$(PY) -m sandbox migrate --noinput
+	$(PY) -m sandbox seed --citizens $(CITIZENS)
+	$(PY) -m bench.seed_wallets --citizens $(CITIZENS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache .hypothesis

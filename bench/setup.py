@@ -40,6 +40,8 @@ def wallet_with_sandbox() -> Iterator[object]:
         with start_sandbox(
             wallet_client_secret=settings.OIDC_RP_CLIENT_SECRET,
             connector_client_secret=settings.CONNECTOR_CLIENT_SECRET,
+            library_client_key=settings.LIBRARY_CLIENT_KEY,
+            library_client_secret=settings.LIBRARY_CLIENT_SECRET,
         ) as sandbox:
             issuer = sandbox.issuer
             settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # Django's test Client

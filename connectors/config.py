@@ -60,16 +60,13 @@ def _system_cipher() -> crypto.CitizenCipher:
 
 
 def _open_secret(config: ConnectorConfig) -> str:
-    return (
-        _system_cipher()
-        .open(
-            table=ConnectorConfig._meta.db_table,
-            row_id=config.source,
-            field=SECRET_FIELD,
-            ciphertext=config.client_secret_sealed,
-        )
-        .decode()
-    )
+    sealed = config.client_secret_sealed
+    assert sealed is not None
+    cipher = _system_cipher()
+    table = ConnectorConfig._meta.db_table
+    return cipher.open(
+        table=table, row_id=config.source, field=SECRET_FIELD, ciphertext=sealed
+    ).decode()
 
 
 _cache: dict[tuple[str, tuple[str, ...]], tuple[float, EffectiveConfig]] = {}

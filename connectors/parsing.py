@@ -70,12 +70,19 @@ def obj(node: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def edges(node: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    """The nodes of a Relay connection field."""
+    """The nodes of a Relay connection field. A node id that comes twice is an upstream fault:
+    the whole list is refused rather than stored with a copy in it."""
     connection = obj(node, key)
     result = []
+    seen: set[str] = set()
     for edge in connection.get("edges") or []:
         inner = edge.get("node") if isinstance(edge, dict) else None
         if not isinstance(inner, dict):
             raise InvalidRecord(f"{key} holds a malformed entry")
+        node_id = inner.get("id")
+        if isinstance(node_id, str):
+            if node_id in seen:
+                raise InvalidRecord(f"{key} repeats an entry")
+            seen.add(node_id)
         result.append(inner)
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from connectors import base
 from connectors.models import SyncRun
@@ -106,7 +106,9 @@ def connector_states(*, connectors: list[base.Connector]) -> list[ConnectorState
     return states
 
 
-def sync_runs(*, source: str | None = None, status: str | None = None, mode: str | None = None):  # type: ignore[no-untyped-def]
+def sync_runs(
+    *, source: str | None = None, status: str | None = None, mode: str | None = None
+) -> QuerySet[SyncRun]:
     runs = SyncRun.objects.order_by("-started_at")
     if source:
         runs = runs.filter(source=source)

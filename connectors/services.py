@@ -79,6 +79,11 @@ def _sync_one(
         outcome.add_error("INTERNAL_ERROR", type(exc).__name__)
         logger.exception("sync %s for citizen %s crashed", connector.source, citizen.pk)
         return
+    distinct = {(record.kind, record.external_id) for record in fetch.records}
+    if len(distinct) < len(fetch.records):
+        # Stored once (the upsert is keyed on the upstream id), but an upstream anomaly to report.
+        outcome.failed += len(fetch.records) - len(distinct)
+        outcome.add_error("DUPLICATE_RECORD", f"{connector.source}: a record came more than once")
     outcome.fetched += len(fetch.records) + len(fetch.rejected)
     outcome.created += counts.created
     outcome.updated += counts.updated

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 
 from connectors import services
@@ -29,7 +30,8 @@ def sweep_chunk_task(run_id: str, citizen_ids: list[str]) -> None:
 
 def sweep_chunk_enqueue(*, run_id: UUID, citizen_ids: list[UUID]) -> None:
     ids = [str(pk) for pk in citizen_ids]
-    transaction.on_commit(lambda: sweep_chunk_task.delay(str(run_id), ids))
+    queue = settings.SYNC_QUEUE
+    transaction.on_commit(lambda: sweep_chunk_task.apply_async((str(run_id), ids), queue=queue))
 
 
 @shared_task(name="connectors.scheduled_sweeps", ignore_result=True)

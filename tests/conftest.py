@@ -54,6 +54,10 @@ def sandbox_process(live_server):  # type: ignore[no-untyped-def]
     with start_sandbox(
         wallet_client_secret=django_settings.OIDC_RP_CLIENT_SECRET,
         connector_client_secret=django_settings.CONNECTOR_CLIENT_SECRET,
+        library_client_key=django_settings.LIBRARY_CLIENT_KEY,
+        library_client_secret=django_settings.LIBRARY_CLIENT_SECRET,
+        # faults that sleep must stay shorter than a test's patience
+        extra_env={"SANDBOX_FAULT_TIMEOUT_SECONDS": "3"},
         redirect_uris=[f"{live_server.url}/oidc/callback/"],
         post_logout_uris=[f"{live_server.url}/"],
     ) as running:
@@ -105,26 +109,14 @@ def _database_url_for_subprocess(alias: str) -> str:
     raise AssertionError("unreachable")
 
 
-@pytest.fixture(scope="session")
-def task_runner(sandbox_process, django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
-    """Whatever runs background tasks: in-process without a broker, else a real Celery worker
-    process against the broker, the test database and the sandbox."""
-    if not django_settings.CELERY_BROKER_URL:
-        yield "in-process"
-        return
-    import subprocess
-    import sys
-    import time
-
-    with django_db_blocker.unblock():
-        database_url = _database_url_for_subprocess("default")
-        keystore_url = _database_url_for_subprocess("keys")
-    issuer = sandbox_process.issuer
-    env = {
+def worker_environment(sandbox_process) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The environment a Celery worker process needs to work on the test databases and the
+    test sandbox."""
+    return {
         **os.environ,
-        "DATABASE_URL": database_url,
-        "KEYSTORE_DATABASE_URL": keystore_url,
-        "OIDC_ISSUER": issuer,
+        "DATABASE_URL": _database_url_for_subprocess("default"),
+        "KEYSTORE_DATABASE_URL": _database_url_for_subprocess("keys"),
+        "OIDC_ISSUER": sandbox_process.issuer,
         "OIDC_OP_JWKS_ENDPOINT": sandbox_process.jwks_url,
         "OIDC_OP_TOKEN_ENDPOINT": sandbox_process.token_url,
         "CONNECTOR_TOKEN_ENDPOINT": sandbox_process.token_url,
@@ -132,7 +124,14 @@ def task_runner(sandbox_process, django_db_setup, django_db_blocker, tmp_path_fa
         "BERTHS_API_URL": f"{sandbox_process.base_url}/berths/graphql/",
         "LIBRARY_API_URL": f"{sandbox_process.base_url}/library/iii/sierra-api/v6/",
     }
-    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+
+
+def start_worker(env: dict[str, str], log_path, *, queues: str = "celery"):  # type: ignore[no-untyped-def]
+    """A real Celery worker process; returns once it is ready (bounded wait)."""
+    import subprocess
+    import sys
+    import time
+
     with open(log_path, "wb") as log:
         worker = subprocess.Popen(
             [
@@ -143,7 +142,8 @@ def task_runner(sandbox_process, django_db_setup, django_db_blocker, tmp_path_fa
                 "wallet",
                 "worker",
                 "--pool=solo",
-                "--purge",
+                "-Q",
+                queues,
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
@@ -153,18 +153,39 @@ def task_runner(sandbox_process, django_db_setup, django_db_blocker, tmp_path_fa
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    deadline = time.monotonic() + 60
+    while b"ready." not in log_path.read_bytes():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            pytest.fail(
+                f"Celery worker did not start:\n{log_path.read_text(errors='replace')[-3000:]}"
+            )
+        time.sleep(0.2)
+    return worker
+
+
+def stop_worker(worker) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    worker.terminate()
     try:
-        deadline = time.monotonic() + 60
-        while b"ready." not in log_path.read_bytes():
-            if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"Celery worker did not start:\n{log_path.read_text(errors='replace')[-3000:]}"
-                )
-            time.sleep(0.2)
+        worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def task_runner(sandbox_process, django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """Whatever runs background tasks: in-process without a broker, else a real Celery worker
+    process against the broker, the test databases and the sandbox."""
+    if not django_settings.CELERY_BROKER_URL:
+        yield "in-process"
+        return
+    with django_db_blocker.unblock():
+        env = worker_environment(sandbox_process)
+    worker = start_worker(env, tmp_path_factory.mktemp("celery") / "worker.log")
+    try:
         yield "celery-worker"
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_worker(worker)

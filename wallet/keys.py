@@ -11,11 +11,11 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.utils import timezone
 
 from wallet import crypto, sealed
@@ -159,7 +159,7 @@ def _store_rewrapped(keys: list[CitizenKey]) -> None:
         return
     connection = connections[KEYSTORE]
     quote = connection.ops.quote_name
-    fields = [CitizenKey._meta.get_field(name) for name in REWRAP_FIELDS]
+    fields = [cast(Field, CitizenKey._meta.get_field(name)) for name in REWRAP_FIELDS]
     pk = CitizenKey._meta.pk
     assert pk is not None
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)

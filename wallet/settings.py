@@ -232,6 +232,7 @@ LIBRARY_CLIENT_SECRET = _secret("LIBRARY_CLIENT_SECRET")
 # the next one treats its worker as lost.
 SYNC_CHUNK_SIZE = env.int("SYNC_CHUNK_SIZE", default=200)
 SYNC_STALE_SECONDS = env.int("SYNC_STALE_SECONDS", default=600)
+SYNC_QUEUE = env.str("SYNC_QUEUE", default="celery")  # the Celery queue sweep chunks go to
 LIBRARY_LINK_ATTEMPTS = env.int("LIBRARY_LINK_ATTEMPTS", default=5)
 LIBRARY_LINK_WINDOW_MINUTES = env.int("LIBRARY_LINK_WINDOW_MINUTES", default=15)
 # Admins: staff status comes from this role in this claim of the provider's tokens.

@@ -15,7 +15,7 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     own password login is not used."""
     if request.user.is_authenticated and not request.user.is_staff:
         # Signed in, but the provider gave no admin role: sending them to log in again would loop.
-        return HttpResponseForbidden("You are signed in, but not as an administrator of the wallet.")
+        return HttpResponseForbidden("You are signed in, but not as an administrator.")
     next_url = request.GET.get("next", "/admin/")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/admin/"

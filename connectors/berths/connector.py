@@ -38,9 +38,11 @@ query WalletBerthProfile($id: ID!) {
   berthProfile(id: $id) {
     id
     boats {
+      pageInfo { hasNextPage }
       edges { node { id registrationNumber name boatType { name } length width draught } }
     }
     berthLeases {
+      pageInfo { hasNextPage }
       edges {
         node {
           id status startDate endDate isActive createdAt modifiedAt
@@ -158,6 +160,8 @@ class BerthsConnector(Connector):
         ):
             try:
                 nodes = parsing.edges(profile, key)
+                if parsing.obj(parsing.obj(profile, key), "pageInfo").get("hasNextPage"):
+                    raise InvalidRecord(f"{key} came truncated (more pages than one)")
             except InvalidRecord as exc:
                 fetch.rejected.append(f"berths.{kind}: {exc}")
                 fetch.complete_kinds.discard(kind)

@@ -171,7 +171,15 @@ class SierraClient:
                 )
             result.extend(page)
             total = body.get("total")
-            if len(page) < LIST_LIMIT or (isinstance(total, int) and len(result) >= total):
+            if isinstance(total, int) and len(result) >= total:
+                return result
+            if len(page) < LIST_LIMIT:
+                if isinstance(total, int):
+                    # A short page before `total` was reached: the list was cut. Ending the
+                    # records that did not come would lose data, so this fetch fails instead.
+                    raise TransientUpstreamError(
+                        "library answered a truncated list", code="UPSTREAM_TRUNCATED"
+                    )
                 return result
 
     def changed_patron_ids(self, *, since: str) -> Iterator[str]:

@@ -77,9 +77,12 @@ def parse_account(patron: dict[str, Any]) -> UpstreamRecord:
     if names is not None and not isinstance(names, list):
         raise InvalidRecord("names is not a list")
     home = parsing.text(patron, "homeLibraryCode") or _name(patron, "homeLibrary")
+    patron_id = patron.get("id")
+    if isinstance(patron_id, bool) or not isinstance(patron_id, int | str) or patron_id == "":
+        raise InvalidRecord("id is missing")
     return UpstreamRecord(
         kind="account",
-        external_id=str(patron.get("id")),
+        external_id=str(patron_id),
         payload={
             "barcode": barcodes[0] if barcodes else None,
             "home_library": home,

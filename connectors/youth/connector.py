@@ -39,7 +39,7 @@ query WalletYouthProfile($id: ID!) {
     approverLastName
     approverPhone
     approverEmail
-    additionalContactPersons { edges { node { firstName lastName phone email } } }
+    additionalContactPersons { edges { node { id firstName lastName phone email } } }
   }
 }
 """

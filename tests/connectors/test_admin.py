@@ -68,7 +68,8 @@ def test_admin_runs_a_sweep_and_reads_the_history(live_server, sandbox):
     started = _api(
         live_server,
         admin_token,
-        'mutation { runSync(source: "youth", mode: FULL) { run { source mode status } errors { code } } }',
+        'mutation { runSync(source: "youth", mode: FULL) { '
+        "run { source mode status } errors { code } } }",
     )["data"]["runSync"]
     assert started["errors"] == [] and started["run"]["mode"] == "FULL"
     runs = _api(live_server, admin_token, RUNS_QUERY)["data"]["syncRuns"]["edges"]

@@ -1,0 +1,61 @@
+"""The fault matrix: every fault kind the simulators can inject, against every connector.
+
+Whatever the fault, the earlier good data stays as it was, the run is recorded as failed or
+partial with the reason, and once the fault clears the next run completes.
+"""
+
+import pytest
+
+from connectors import services
+from connectors.library.services import library_card_link
+from connectors.models import SyncRun
+from sandbox.demo import AINO, EERO, EERO_LIBRARY
+from wallet.models import DataRecord
+from wallet.services import citizen_get_or_create
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+KINDS = ["500", "429", "timeout", "malformed", "drift", "truncate", "duplicate"]
+SOURCES = {"youth": AINO, "berths": EERO, "library": EERO}
+
+
+@pytest.fixture
+def fast_failures(settings):
+    settings.CONNECTOR_READ_TIMEOUT = 1.0  # the simulator's timeout fault sleeps 3 s
+    settings.CONNECTOR_MAX_ATTEMPTS = 2
+    settings.CONNECTOR_BACKOFF_BASE_SECONDS = 0.01
+    settings.CONNECTOR_BREAKER_THRESHOLD = 100
+
+
+def _snapshot(citizen, source):
+    return {
+        row.external_key: (bytes(row.payload), row.state)
+        for row in DataRecord.objects.filter(citizen=citizen, source=source)
+    }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_fault_keeps_earlier_data_is_recorded_and_clears(sandbox, fast_failures, source, kind):
+    citizen = citizen_get_or_create(issuer=sandbox.issuer, subject=str(SOURCES[source].sub))[0]
+    if source == "library":
+        library_card_link(citizen=citizen, barcode=EERO_LIBRARY.barcode, pin=EERO_LIBRARY.pin)
+    [good] = services.citizen_sync(citizen=citizen, trigger="test", sources=[source])
+    assert good.status == SyncRun.Status.SUCCEEDED, good.errors
+    before = _snapshot(citizen, source)
+    assert before and all(state == DataRecord.State.ACTIVE for _, state in before.values())
+
+    sandbox.set_faults(f"{source}:{kind}:1.0")
+    try:
+        [faulty] = services.citizen_sync(citizen=citizen, trigger="test", sources=[source])
+    finally:
+        sandbox.clear_faults()
+
+    assert faulty.status in (SyncRun.Status.FAILED, SyncRun.Status.PARTIAL), (kind, faulty.errors)
+    assert faulty.error_code and faulty.errors, "the reason is recorded"
+    assert _snapshot(citizen, source) == before, "earlier good data must stay as it was"
+
+    [recovered] = services.citizen_sync(citizen=citizen, trigger="test", sources=[source])
+    assert recovered.status == SyncRun.Status.SUCCEEDED, recovered.errors
+    assert (recovered.created, recovered.updated, recovered.ended) == (0, 0, 0)
+    assert recovered.unchanged == len(before)
