@@ -75,9 +75,8 @@ def _reset_cached_clients() -> None:
     config_cache_clear()
 
 
-@pytest.fixture
-def sandbox(sandbox_process, settings) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    """The running sandbox, with the wallet's settings pointed at it for this test."""
+def point_settings_at(settings, sandbox_process) -> None:  # type: ignore[no-untyped-def]
+    """Point the wallet's settings (for this test) at a running sandbox."""
     issuer = sandbox_process.issuer
     settings.OIDC_ISSUER = issuer
     settings.OIDC_OP_AUTHORIZATION_ENDPOINT = f"{issuer}/authorize/"
@@ -90,6 +89,12 @@ def sandbox(sandbox_process, settings) -> Iterator[object]:  # type: ignore[no-u
     settings.BERTHS_API_URL = f"{sandbox_process.base_url}/berths/graphql/"
     settings.LIBRARY_API_URL = f"{sandbox_process.base_url}/library/iii/sierra-api/v6/"
     _reset_cached_clients()
+
+
+@pytest.fixture
+def sandbox(sandbox_process, settings) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """The running sandbox, with the wallet's settings pointed at it for this test."""
+    point_settings_at(settings, sandbox_process)
     yield sandbox_process
     _reset_cached_clients()
 

@@ -59,3 +59,63 @@ def test_fault_keeps_earlier_data_is_recorded_and_clears(sandbox, fast_failures,
     assert recovered.status == SyncRun.Status.SUCCEEDED, recovered.errors
     assert (recovered.created, recovered.updated, recovered.ended) == (0, 0, 0)
     assert recovered.unchanged == len(before)
+
+
+MIXED_FAULTS = ",".join(f"{system}:{kind}:0.15" for system in sorted(SOURCES) for kind in KINDS)
+
+
+@pytest.fixture(scope="module")
+def crowded_sandbox(django_db_blocker):
+    """A sandbox of its own with 30 generated citizens upstream (the shared one has only the
+    demo people)."""
+    from django.conf import settings
+
+    from sandbox.harness import start_sandbox
+
+    with start_sandbox(
+        wallet_client_secret=settings.OIDC_RP_CLIENT_SECRET,
+        connector_client_secret=settings.CONNECTOR_CLIENT_SECRET,
+        library_client_key=settings.LIBRARY_CLIENT_KEY,
+        library_client_secret=settings.LIBRARY_CLIENT_SECRET,
+        citizens=30,
+        extra_env={"SANDBOX_FAULT_TIMEOUT_SECONDS": "3"},
+    ) as running:
+        yield running
+
+
+def test_sweeps_under_mixed_faults_lose_nothing_and_complete_once_cleared(
+    crowded_sandbox, fast_failures, settings
+):
+    from bench.seed_wallets import seed_wallets
+    from tests.conftest import point_settings_at
+
+    point_settings_at(settings, crowded_sandbox)
+    settings.CONNECTOR_READ_TIMEOUT = 0.5
+    seed_wallets(count=30, citizen_seed=1, issuer=crowded_sandbox.issuer)
+    sources = sorted(SOURCES)
+
+    def sweep_all():
+        return {
+            s: services.sweep_start(source=s, incremental=False, trigger="test") for s in sources
+        }
+
+    first = sweep_all()
+    assert all(run.status == SyncRun.Status.SUCCEEDED for run in first.values()), first
+    assert all(run.created > 0 for run in first.values())
+    before = {row.pk: (bytes(row.payload), row.state) for row in DataRecord.objects.all()}
+
+    crowded_sandbox.set_faults(MIXED_FAULTS)
+    try:
+        faulty = sweep_all()
+    finally:
+        crowded_sandbox.clear_faults()
+    for source, run in faulty.items():
+        assert run.status in (SyncRun.Status.PARTIAL, SyncRun.Status.FAILED), (source, run.status)
+        assert run.errors and run.error_code
+    after = {row.pk: (bytes(row.payload), row.state) for row in DataRecord.objects.all()}
+    assert after == before, "no record lost, changed or ended by faulty answers"
+
+    cleared = sweep_all()
+    for source, run in cleared.items():
+        assert run.status == SyncRun.Status.SUCCEEDED, (source, run.errors)
+        assert (run.created, run.updated, run.ended) == (0, 0, 0)
