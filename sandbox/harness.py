@@ -11,6 +11,10 @@ versions) and copied for every start.
     with start_sandbox(redirect_uris=["http://127.0.0.1:8765/oidc/callback/"]) as sandbox:
         token = sandbox.password_token("aino", scope="openid wallet")["access_token"]
         httpx.get(f"{sandbox.issuer}/userinfo/", headers={"Authorization": f"Bearer {token}"})
+
+Bench citizens (``citizens=N, citizen_seed=S``) are described by the ``bench_*`` functions of
+:mod:`sandbox.demo`. Faults (``faults="youth:500:0.2"``, see :mod:`sandbox.faults`) can be set
+at start and switched later with :meth:`Sandbox.set_faults` / :meth:`Sandbox.clear_faults`.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import httpx
 import jwt
 
 from sandbox.demo import CONNECTOR_CLIENT_ID, DEMO_PASSWORD, WALLET_CLI_CLIENT_ID
+from sandbox.faults import parse_faults
 from sandbox.keys import KEY_FILE_NAME, key_id, load_private_key
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -60,14 +65,22 @@ class Sandbox:
     base_url: str
     wallet_client_secret: str
     connector_client_secret: str
-    var_dir: Path
-    log_path: Path
+    library_client_key: str
+    library_client_secret: str = field(repr=False)
+    var_dir: Path = field(repr=False)
+    log_path: Path = field(repr=False)
     process: subprocess.Popen[bytes] = field(repr=False)
-    # What ``seed`` registered besides the defaults, and how many youth members it generated.
+    # What ``seed`` registered besides the defaults, and the bench citizens it generated.
     redirect_uris: tuple[str, ...] = ()
     post_logout_uris: tuple[str, ...] = ()
-    youth_extra: int = 0
+    citizens: int = 0
+    citizen_seed: int = 1
     _workdir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+
+    @property
+    def youth_extra(self) -> int:
+        """Generated youth members (every bench citizen is one); the earlier name."""
+        return self.citizens
 
     @property
     def issuer(self) -> str:
@@ -93,6 +106,29 @@ class Sandbox:
     @property
     def youth_graphql_url(self) -> str:
         return f"{self.youth_base_url}/graphql/"
+
+    @property
+    def berths_base_url(self) -> str:
+        """Base URL of the berth-reservations simulator; its endpoint is ``/graphql/``."""
+        return f"{self.base_url}/berths"
+
+    @property
+    def berths_graphql_url(self) -> str:
+        return f"{self.berths_base_url}/graphql/"
+
+    @property
+    def library_base_url(self) -> str:
+        """Sierra's API root (``.../iii/sierra-api/v6``); paths below it have no trailing
+        slash: ``token``, ``patrons/find``, ``patrons/{id}/checkouts``, ..."""
+        return f"{self.base_url}/library/iii/sierra-api/v6"
+
+    @property
+    def library_token_url(self) -> str:
+        return f"{self.library_base_url}/token"
+
+    @property
+    def faults_url(self) -> str:
+        return f"{self.base_url}/_faults/"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -155,6 +191,37 @@ class Sandbox:
         response.raise_for_status()
         return dict(response.json())
 
+    def library_token(self) -> dict[str, Any]:
+        """A token response from the library's own OAuth2 endpoint (client credentials)."""
+        response = httpx.post(
+            self.library_token_url,
+            data={"grant_type": "client_credentials"},
+            auth=(self.library_client_key, self.library_client_secret),
+            timeout=10,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    # Faults, switched across the process boundary.
+
+    def set_faults(self, spec: str) -> None:
+        """Replace the active faults (``"youth:500:1.0,library:429:0.1"``; ``""`` clears) and
+        restart the request counters. Raises ValueError for a spec the sandbox refuses."""
+        parse_faults(spec)  # the same parser: fail here, with its message, before any request
+        response = httpx.post(self.faults_url, json={"faults": spec}, timeout=10)
+        if response.status_code == 400:
+            raise ValueError(response.json().get("error", response.text))
+        response.raise_for_status()
+
+    def clear_faults(self) -> None:
+        self.set_faults("")
+
+    def faults(self) -> str:
+        """The active fault spec, as the sandbox reports it."""
+        response = httpx.get(self.faults_url, timeout=10)
+        response.raise_for_status()
+        return str(response.json()["faults"])
+
     def signing_key_pem(self) -> str:
         return (self.var_dir / KEY_FILE_NAME).read_text()
 
@@ -177,8 +244,11 @@ def _subprocess_env(
     var_dir: Path,
     wallet_client_secret: str,
     connector_client_secret: str,
+    library_client_key: str,
+    library_client_secret: str,
     access_token_seconds: int | None,
     extra_env: Mapping[str, str],
+    faults: str = "",
 ) -> dict[str, str]:
     env = {
         key: value
@@ -196,8 +266,12 @@ def _subprocess_env(
             "SANDBOX_SECRET_KEY": secrets.token_urlsafe(32),
             "WALLET_OIDC_CLIENT_SECRET": wallet_client_secret,
             "WALLET_CONNECTOR_CLIENT_SECRET": connector_client_secret,
+            "LIBRARY_CLIENT_KEY": library_client_key,
+            "LIBRARY_CLIENT_SECRET": library_client_secret,
         }
     )
+    if faults:
+        env["SANDBOX_FAULTS"] = faults
     if access_token_seconds is not None:
         env["SANDBOX_ACCESS_TOKEN_SECONDS"] = str(access_token_seconds)
     env.update(extra_env)
@@ -247,6 +321,8 @@ def migrated_database_template() -> Path:
             var_dir=scratch_dir,
             wallet_client_secret="unused",
             connector_client_secret="unused",
+            library_client_key="unused",
+            library_client_secret="unused",
             access_token_seconds=None,
             extra_env={},
         )
@@ -283,8 +359,13 @@ def start_sandbox(
     connector_client_secret: str | None = None,
     redirect_uris: Iterable[str] = (),
     post_logout_uris: Iterable[str] = (),
-    youth_extra: int = 0,
-    youth_seed: int = 1,
+    citizens: int = 0,
+    citizen_seed: int = 1,
+    youth_extra: int | None = None,
+    youth_seed: int | None = None,
+    library_client_key: str | None = None,
+    library_client_secret: str | None = None,
+    faults: str = "",
     access_token_seconds: int | None = None,
     extra_env: Mapping[str, str] | None = None,
     startup_timeout: float = 30.0,
@@ -293,8 +374,16 @@ def start_sandbox(
 
     Secrets not given are generated; read them back from the returned :class:`Sandbox`.
     ``redirect_uris`` / ``post_logout_uris`` are registered for ``oma-wallet-web`` on top of
-    the defaults (:8000). Raises :class:`SandboxStartError` with the server log on failure.
+    the defaults (:8000). ``citizens`` bench citizens are generated from ``citizen_seed``
+    (``youth_extra`` / ``youth_seed`` are their earlier names). ``faults`` is the fault spec
+    active from the start (ValueError if it does not parse). Raises
+    :class:`SandboxStartError` with the server log on failure.
     """
+    parse_faults(faults)
+    if youth_extra is not None:
+        citizens = youth_extra
+    if youth_seed is not None:
+        citizen_seed = youth_seed
     redirect_uris = tuple(redirect_uris)
     post_logout_uris = tuple(post_logout_uris)
     port = port or free_port()
@@ -306,16 +395,21 @@ def start_sandbox(
         shutil.copyfile(migrated_database_template(), database)
         wallet_secret = wallet_client_secret or secrets.token_urlsafe(32)
         connector_secret = connector_client_secret or secrets.token_urlsafe(32)
+        library_key = library_client_key or f"sandbox-{secrets.token_hex(4)}"
+        library_secret = library_client_secret or secrets.token_urlsafe(32)
         env = _subprocess_env(
             base_url=base_url,
             database=database,
             var_dir=var_dir,
             wallet_client_secret=wallet_secret,
             connector_client_secret=connector_secret,
+            library_client_key=library_key,
+            library_client_secret=library_secret,
             access_token_seconds=access_token_seconds,
             extra_env=extra_env or {},
+            faults=faults,
         )
-        seed_args = ["seed", "--youth-extra", str(youth_extra), "--youth-seed", str(youth_seed)]
+        seed_args = ["seed", "--citizens", str(citizens), "--citizen-seed", str(citizen_seed)]
         for uri in redirect_uris:
             seed_args += ["--redirect-uri", uri]
         for uri in post_logout_uris:
@@ -346,12 +440,15 @@ def start_sandbox(
         base_url=base_url,
         wallet_client_secret=wallet_secret,
         connector_client_secret=connector_secret,
+        library_client_key=library_key,
+        library_client_secret=library_secret,
         var_dir=var_dir,
         log_path=log_path,
         process=process,
         redirect_uris=redirect_uris,
         post_logout_uris=post_logout_uris,
-        youth_extra=youth_extra,
+        citizens=citizens,
+        citizen_seed=citizen_seed,
         _workdir=workdir,
     )
     try:

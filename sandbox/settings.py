@@ -11,7 +11,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
+from sandbox.faults import FaultSpecError, parse_faults
 from sandbox.keys import KEY_FILE_NAME, load_or_create_private_key
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +42,8 @@ INSTALLED_APPS = [
     "sandbox.apps.SandboxConfig",
     "sandbox.idp.apps.IdpConfig",
     "sandbox.youth.apps.YouthConfig",
+    "sandbox.berths.apps.BerthsConfig",
+    "sandbox.library.apps.LibraryConfig",
 ]
 
 MIDDLEWARE = [
@@ -49,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "sandbox.middleware.FaultMiddleware",
 ]
 
 ROOT_URLCONF = "sandbox.urls"
@@ -137,6 +142,21 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
     "OAUTH2_VALIDATOR_CLASS": "sandbox.idp.validators.SandboxOAuth2Validator",
 }
+
+# The library's own OAuth2 endpoint hands out opaque tokens of this lifetime (Sierra: an hour).
+LIBRARY_TOKEN_SECONDS = env.int("SANDBOX_LIBRARY_TOKEN_SECONDS", default=3600)
+if LIBRARY_TOKEN_SECONDS < 1:
+    raise ImproperlyConfigured("SANDBOX_LIBRARY_TOKEN_SECONDS must be at least 1")
+
+# Faults of the upstream simulators (sandbox.faults): the spec active at start-up, and how long
+# a "timeout" fault holds the answer back (bounded, so a forgotten fault cannot hang a thread).
+try:
+    FAULTS = parse_faults(env.str("SANDBOX_FAULTS", default=""))
+except FaultSpecError as exc:
+    raise ImproperlyConfigured(f"SANDBOX_FAULTS: {exc}") from None
+FAULT_TIMEOUT_SECONDS = env.float("SANDBOX_FAULT_TIMEOUT_SECONDS", default=15.0)
+if not 0 <= FAULT_TIMEOUT_SECONDS <= 120:
+    raise ImproperlyConfigured("SANDBOX_FAULT_TIMEOUT_SECONDS must be between 0 and 120")
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,9 @@ from sandbox import views
 
 urlpatterns = [
     path("", views.index, name="sandbox-index"),
+    path("_faults/", views.faults, name="sandbox-faults"),
     path("idp/", include("sandbox.idp.urls")),
     path("youth/", include("sandbox.youth.urls")),
+    path("berths/", include("sandbox.berths.urls")),
+    path("library/iii/sierra-api/v6/", include("sandbox.library.urls")),
 ]

@@ -1,15 +1,25 @@
-"""The sandbox's front page: what runs here, so a person trying `make run` can find it."""
+"""The sandbox's front page (what runs here, so a person trying `make run` can find it) and the
+fault switch that tests flip across the process boundary."""
+
+import ipaddress
+import json
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
 from sandbox.demo import DEMO_USERS
+from sandbox.faults import FaultSpecError, format_faults, parse_faults, state
 
 SERVICES = [
     ("OpenID Connect provider (discovery)", "/idp/.well-known/openid-configuration"),
     ("JWKS", "/idp/.well-known/jwks.json"),
     ("Youth membership API (GraphQL, POST)", "/youth/graphql/"),
+    ("Boat berths API (GraphQL, POST)", "/berths/graphql/"),
+    ("Library API (Sierra REST v6, token first)", "/library/iii/sierra-api/v6/token"),
+    ('Fault switch (GET shows, POST {"faults": "youth:500:0.2"} sets)', "/_faults/"),
 ]
 
 
@@ -27,3 +37,44 @@ def index(request: HttpRequest) -> HttpResponse:
         f"<h2>Demo users (password <code>demo</code>)</h2><ul>{users}</ul></html>"
     )
     return HttpResponse(html)
+
+
+def _faults_json() -> JsonResponse:
+    return JsonResponse(
+        {
+            "faults": format_faults(state.faults),
+            "active": [
+                {"system": fault.system, "kind": fault.kind.value, "rate": fault.rate}
+                for fault in state.faults
+            ],
+        }
+    )
+
+
+def _is_loopback(request: HttpRequest) -> bool:
+    try:
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+    except ValueError:
+        return False
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def faults(request: HttpRequest) -> HttpResponse:
+    """The active fault spec; POST ``{"faults": "<spec>"}`` replaces it (``""`` clears) and
+    restarts the request counters. Loopback callers only; no authentication (sandbox only)."""
+    if not _is_loopback(request):
+        return JsonResponse({"error": "the fault switch answers loopback callers only"}, status=403)
+    if request.method == "POST":
+        try:
+            body = json.loads(request.body or b"{}")
+            spec = body["faults"]
+            if not isinstance(spec, str):
+                raise TypeError(spec)
+            state.replace(parse_faults(spec))
+        except (ValueError, KeyError, TypeError) as exc:
+            message = (
+                str(exc) if isinstance(exc, FaultSpecError) else 'expected {"faults": "<spec>"}'
+            )
+            return JsonResponse({"error": message}, status=400)
+    return _faults_json()

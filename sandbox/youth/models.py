@@ -44,7 +44,7 @@ class YouthProfile(models.Model):
     approver_phone = models.CharField(max_length=50, blank=True)
     approver_email = models.EmailField(blank=True)
     approved_time = models.DateTimeField(null=True, blank=True)
-    # Rows made by ``seed --youth-extra``; replaced as a whole on every seed.
+    # Rows made by ``seed --citizens``; replaced as a whole on every seed.
     generated = models.BooleanField(default=False)
 
     class Meta:

@@ -1,4 +1,4 @@
-"""Seeding of youth-membership records (the demo cards and deterministic extras)."""
+"""Seeding of youth-membership records (the demo cards and the bench citizens' cards)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.db import transaction
 
+from sandbox.bulk import bulk_insert, delete_generated
 from sandbox.demo import (
-    EXTRA_YOUTH_FIRST_NUMBER,
     YOUTH_CARDS,
     ContactPerson,
     YouthCard,
-    extra_youth_citizen,
+    bench_citizen,
+    bench_membership_number,
 )
 from sandbox.youth.models import (
     AdditionalContactPerson,
@@ -67,15 +68,15 @@ def youth_demo_cards_seed() -> None:
         )
 
 
-def _extra_profile(rng: random.Random, *, seed: int, index: int) -> YouthProfile:
+def _bench_profile(rng: random.Random, *, seed: int, index: int) -> YouthProfile:
     birth_date = date(2008, 9, 1) + timedelta(days=rng.randrange(0, 5 * 365))
     status = rng.choices(list(MembershipStatus), weights=(80, 8, 6, 6))[0]
     expiration = date(2026, 8, 31) if status == MembershipStatus.EXPIRED else date(2027, 8, 31)
     approver_first = rng.choice(_FIRST_NAMES)
     approver_last = rng.choice(_LAST_NAMES)
     return YouthProfile(
-        pk=extra_youth_citizen(seed=seed, index=index),
-        membership_number=f"{EXTRA_YOUTH_FIRST_NUMBER + index:06d}",
+        pk=bench_citizen(seed, index),
+        membership_number=bench_membership_number(index),
         membership_status=status,
         expiration=expiration,
         birth_date=birth_date,
@@ -95,13 +96,15 @@ def _extra_profile(rng: random.Random, *, seed: int, index: int) -> YouthProfile
 
 
 @transaction.atomic
-def youth_extra_members_seed(*, count: int, seed: int, batch_size: int = 2_000) -> None:
-    """Replace the generated members with ``count`` made deterministically from ``seed``."""
-    YouthProfile.objects.filter(generated=True).delete()
+def youth_bench_members_seed(*, count: int, seed: int, batch_size: int = 2_000) -> None:
+    """Replace the generated members with ``count`` made deterministically from ``seed``:
+    every bench citizen is a youth member."""
+    delete_generated(AdditionalContactPerson, parent="youth_profile")
+    delete_generated(YouthProfile)
     rng = random.Random(seed)
     for start in range(0, count, batch_size):
         batch = [
-            _extra_profile(rng, seed=seed, index=index)
+            _bench_profile(rng, seed=seed, index=index)
             for index in range(start, min(start + batch_size, count))
         ]
-        YouthProfile.objects.bulk_create(batch)
+        bulk_insert(YouthProfile, batch)

@@ -7,7 +7,8 @@ from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView
 from graphql import GraphQLError
 
-from sandbox.youth.auth import bearer_token_check
+from sandbox.bearer import bearer_token_check
+from sandbox.demo import YOUTH_AUDIENCE
 from sandbox.youth.graphql.errors import GENERAL_ERROR
 from sandbox.youth.schema import schema
 
@@ -17,7 +18,9 @@ class YouthGraphQLView(GraphQLView):
     that does not parse or validate is HTTP 400 (graphene-django's behaviour)."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        request.youth_token = bearer_token_check(request)  # type: ignore[attr-defined]
+        request.youth_token = bearer_token_check(  # type: ignore[attr-defined]
+            request, audience=YOUTH_AUDIENCE
+        )
         return super().dispatch(request, *args, **kwargs)
 
     @staticmethod

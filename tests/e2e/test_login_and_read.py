@@ -124,9 +124,15 @@ def test_token_then_sync_my_data_then_me(live_server, sandbox):
         timeout=20,
     ).json()["data"]["syncMyData"]
     assert sync["errors"] == []
-    assert sync["sources"] == [
-        {"source": "youth", "status": "SUCCEEDED", "created": 1, "unchanged": 0, "errorCode": None}
-    ]
+    by_source = {s["source"]: s for s in sync["sources"]}
+    assert set(by_source) == {"youth", "berths", "library"}
+    assert by_source["youth"] == {
+        "source": "youth",
+        "status": "SUCCEEDED",
+        "created": 1,
+        "unchanged": 0,
+        "errorCode": None,
+    }
     me = httpx.post(
         f"{live_server.url}/graphql/", json={"query": CARD_QUERY}, headers=headers, timeout=20
     ).json()

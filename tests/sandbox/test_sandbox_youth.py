@@ -12,9 +12,9 @@ import pytest
 from sandbox.demo import (
     AINO,
     AINO_YOUTH_CARD,
-    EXTRA_YOUTH_FIRST_NUMBER,
     SOFIA,
-    extra_youth_citizen,
+    bench_citizen,
+    bench_membership_number,
     youth_profile_node_id,
 )
 from sandbox.harness import Sandbox
@@ -166,7 +166,7 @@ def test_malformed_query_is_http_400(youth_query, service_token: str) -> None:
 
 def test_citizen_token_reads_only_the_citizens_own_card(youth_query, sandbox: Sandbox) -> None:
     aino_token = sandbox.password_token("aino", scope="youth")["access_token"]
-    someone_else = youth_profile_node_id(extra_youth_citizen(seed=7, index=0))
+    someone_else = youth_profile_node_id(bench_citizen(sandbox.citizen_seed, 0))
 
     own = youth_query(CARD_QUERY, {"id": youth_profile_node_id(AINO.sub)}, token=aino_token)
     other = youth_query(CARD_QUERY, {"id": someone_else}, token=aino_token)
@@ -185,7 +185,7 @@ def test_sweep_pages_through_every_member_once(
     for _ in range(10):  # bounded: 24 members in pages of 10 need 3 requests
         page = youth_query(SWEEP_QUERY, {"after": after}, token=service_token).json()
         connection = page["data"]["youthProfiles"]
-        assert connection["totalCount"] == 1 + sandbox.youth_extra
+        assert connection["totalCount"] == 1 + sandbox.citizens
         seen += [edge["node"] for edge in connection["edges"]]
         if not connection["pageInfo"]["hasNextPage"]:
             break
@@ -195,11 +195,9 @@ def test_sweep_pages_through_every_member_once(
     assert len(seen) == 24
     assert numbers == sorted(numbers)
     assert numbers[0] == "004213"
-    assert numbers[1:] == [
-        f"{EXTRA_YOUTH_FIRST_NUMBER + index:06d}" for index in range(sandbox.youth_extra)
-    ]
+    assert numbers[1:] == [bench_membership_number(index) for index in range(sandbox.citizens)]
     ids = {node["id"] for node in seen}
-    assert youth_profile_node_id(extra_youth_citizen(seed=7, index=0)) in ids
+    assert youth_profile_node_id(bench_citizen(sandbox.citizen_seed, 0)) in ids
     assert {node["membershipStatus"] for node in seen} <= {
         "ACTIVE",
         "PENDING",

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import argparse
 import os
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from sandbox.berths.services import berths_bench_seed, berths_demo_seed
+from sandbox.demo import BENCH_MAX_CITIZENS
 from sandbox.idp.services import clients_seed, demo_users_seed
-from sandbox.youth.services import youth_demo_cards_seed, youth_extra_members_seed
+from sandbox.library.services import api_client_seed, library_bench_seed, library_demo_seed
+from sandbox.youth.services import youth_bench_members_seed, youth_demo_cards_seed
 
 
 def _required_env(name: str) -> str:
@@ -24,7 +29,10 @@ def _env_list(name: str) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Create or update the demo users, the OIDC clients and the upstream demo records."
+    help = (
+        "Create or update the demo users, the OIDC clients, the library's client key and the "
+        "upstream demo records; with --citizens, also that many generated bench citizens."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -40,22 +48,31 @@ class Command(BaseCommand):
             help="Extra post-logout redirect URI for oma-wallet-web (repeatable).",
         )
         parser.add_argument(
-            "--youth-extra",
+            "--citizens",
             type=int,
-            default=0,
-            help="Also make this many generated youth members (replaces earlier ones).",
+            default=None,
+            help="Generated bench citizens (youth members; every 2nd a berth customer, every "
+            f"3rd a library patron; at most {BENCH_MAX_CITIZENS}). Replaces earlier ones.",
         )
         parser.add_argument(
-            "--youth-seed", type=int, default=1, help="Random seed of the generated members."
+            "--citizen-seed", type=int, default=None, help="Seed of the generated citizens."
         )
+        # Earlier names of --citizens / --citizen-seed, kept for existing callers.
+        parser.add_argument("--youth-extra", type=int, default=None, help=argparse.SUPPRESS)
+        parser.add_argument("--youth-seed", type=int, default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         # settings reads var/dev.env into os.environ before this runs.
         wallet_secret = _required_env("WALLET_OIDC_CLIENT_SECRET")
         connector_secret = _required_env("WALLET_CONNECTOR_CLIENT_SECRET")
-        if options["youth_extra"] < 0:
-            raise CommandError("--youth-extra must be zero or more")
+        library_key = _required_env("LIBRARY_CLIENT_KEY")
+        library_secret = _required_env("LIBRARY_CLIENT_SECRET")
+        citizens = _first_given(options["citizens"], options["youth_extra"], default=0)
+        seed = _first_given(options["citizen_seed"], options["youth_seed"], default=1)
+        if not 0 <= citizens <= BENCH_MAX_CITIZENS:
+            raise CommandError(f"--citizens must be between 0 and {BENCH_MAX_CITIZENS}")
 
+        started = time.monotonic()
         demo_users_seed()
         clients_seed(
             wallet_client_secret=wallet_secret,
@@ -69,6 +86,18 @@ class Command(BaseCommand):
                 *_env_list("SANDBOX_EXTRA_POST_LOGOUT_URIS"),
             ],
         )
+        api_client_seed(key=library_key, secret=library_secret)
         youth_demo_cards_seed()
-        youth_extra_members_seed(count=options["youth_extra"], seed=options["youth_seed"])
-        self.stdout.write(self.style.SUCCESS("Sandbox seeded."))
+        berths_demo_seed()
+        library_demo_seed()
+        youth_bench_members_seed(count=citizens, seed=seed)
+        berths_bench_seed(count=citizens, seed=seed)
+        library_bench_seed(count=citizens, seed=seed)
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            self.style.SUCCESS(f"Sandbox seeded ({citizens} bench citizens, {elapsed:.1f} s).")
+        )
+
+
+def _first_given(*values: int | None, default: int) -> int:
+    return next((value for value in values if value is not None), default)

@@ -8,16 +8,22 @@ from typing import Any, TypeVar
 
 from graphql import GraphQLResolveInfo
 
-from sandbox.youth.auth import TokenCheck
-from sandbox.youth.graphql.errors import PERMISSION_DENIED_ERROR, YouthServiceError
+from sandbox.bearer import TokenCheck, TokenFailure
+from sandbox.youth.graphql.errors import (
+    PERMISSION_DENIED_ERROR,
+    TOKEN_EXPIRED_ERROR,
+    YouthServiceError,
+)
 
 Resolver = TypeVar("Resolver", bound=Callable[..., Any])
 
 
 def _token_check(info: GraphQLResolveInfo) -> TokenCheck:
     check: TokenCheck = info.context.youth_token
-    if check.error_code:
-        raise YouthServiceError(check.error_code)
+    if check.failure == TokenFailure.EXPIRED:
+        raise YouthServiceError(TOKEN_EXPIRED_ERROR)
+    if check.failure is not None:  # the real service does not tell missing from invalid
+        raise YouthServiceError(PERMISSION_DENIED_ERROR)
     return check
 
 

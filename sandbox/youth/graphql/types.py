@@ -9,21 +9,11 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 from graphql import GraphQLResolveInfo
 
+from sandbox.relay import CountConnection
 from sandbox.youth import models
 
 LanguageAtHome = graphene.Enum.from_enum(models.LanguageAtHome)
 MembershipStatus = graphene.Enum.from_enum(models.MembershipStatus)
-
-
-class CountConnection(relay.Connection):
-    class Meta:
-        abstract = True
-
-    total_count = graphene.Int(required=True)
-
-    @staticmethod
-    def resolve_total_count(root: Any, info: GraphQLResolveInfo) -> int:
-        return int(root.length)
 
 
 class AdditionalContactPersonNode(DjangoObjectType):

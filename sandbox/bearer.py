@@ -1,7 +1,13 @@
-"""Bearer tokens of the youth service: validated locally with the provider's own key."""
+"""Bearer JWTs from the sandbox provider, validated locally by each simulated resource server.
+
+Every simulator checks the same things (signature with the provider's own key, ``iss``, ``exp``
+and its own audience) and differs only in the error codes it answers with, so this module says
+*what* went wrong and each simulator maps that to its own vocabulary.
+"""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,17 +15,22 @@ import jwt
 from django.conf import settings
 from django.http import HttpRequest
 
-from sandbox.demo import YOUTH_AUDIENCE
 from sandbox.idp.claims import service_account_sub
 from sandbox.keys import load_private_key
 
 
+class TokenFailure(enum.Enum):
+    MISSING = "missing"  # no ``Authorization: Bearer`` header
+    INVALID = "invalid"  # bad signature, issuer or audience; not a JWT at all
+    EXPIRED = "expired"  # well-formed and ours, but past ``exp``: renew and retry
+
+
 @dataclass(frozen=True)
 class TokenCheck:
-    """What the request's bearer token proved: ``claims`` or the error code to answer with."""
+    """What the request's bearer token proved: ``claims``, or why it proved nothing."""
 
     claims: dict[str, Any] | None = None
-    error_code: str | None = None
+    failure: TokenFailure | None = None
 
     @property
     def is_service(self) -> bool:
@@ -31,23 +42,27 @@ class TokenCheck:
         )
         return self.claims.get("sub") == expected
 
+    @property
+    def subject(self) -> str | None:
+        return None if not self.claims else str(self.claims.get("sub", ""))
 
-def bearer_token_check(request: HttpRequest) -> TokenCheck:
+
+def bearer_token_check(request: HttpRequest, *, audience: str) -> TokenCheck:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return TokenCheck(error_code="PERMISSION_DENIED_ERROR")
+        return TokenCheck(failure=TokenFailure.MISSING)
     public_key = load_private_key(settings.OIDC_PRIVATE_KEY).public_key()
     try:
         claims = jwt.decode(
             token.strip(),
             public_key,
             algorithms=["RS256"],
-            audience=YOUTH_AUDIENCE,
+            audience=audience,
             issuer=settings.ISSUER,
             options={"require": ["iss", "aud", "exp", "iat", "sub"]},
         )
     except jwt.ExpiredSignatureError:
-        return TokenCheck(error_code="TOKEN_EXPIRED_ERROR")
+        return TokenCheck(failure=TokenFailure.EXPIRED)
     except jwt.InvalidTokenError:
-        return TokenCheck(error_code="PERMISSION_DENIED_ERROR")
+        return TokenCheck(failure=TokenFailure.INVALID)
     return TokenCheck(claims=claims)

@@ -1,0 +1,5 @@
+import graphene
+
+from sandbox.berths.graphql.queries import Query
+
+schema = graphene.Schema(query=Query)
