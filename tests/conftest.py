@@ -194,3 +194,16 @@ def task_runner(sandbox_process, django_db_setup, django_db_blocker, tmp_path_fa
         yield "celery-worker"
     finally:
         stop_worker(worker)
+
+
+@pytest.fixture
+def in_process_tasks():  # type: ignore[no-untyped-def]
+    """Run Celery tasks in this process even when a broker is configured: for tests of the
+    engine's logic that change settings in-process (a worker would not see them). The
+    distributed path has tests of its own with real workers."""
+    from wallet.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

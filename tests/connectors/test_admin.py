@@ -9,7 +9,10 @@ from sandbox.demo import ADMIN, AINO
 from tests.e2e.test_login_and_read import _browser_login
 from wallet.models import Citizen
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases="__all__"),
+    pytest.mark.usefixtures("in_process_tasks"),
+]
 
 RUNS_QUERY = (
     '{ syncRuns(first: 5, source: "youth") { edges { node { source mode status created } } } }'

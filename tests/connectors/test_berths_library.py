@@ -15,7 +15,10 @@ from wallet.models import DataRecord
 from wallet.selectors import citizen_wallet
 from wallet.services import citizen_get_or_create
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases="__all__"),
+    pytest.mark.usefixtures("in_process_tasks"),
+]
 
 ME_EERO = """{ me {
   berthLeases { harbor pier berthNumber berthWidth status startDate endDate isActive price paidAt }

@@ -13,7 +13,10 @@ from sandbox.demo import AINO, EERO, EERO_LIBRARY
 from wallet.models import DataRecord
 from wallet.services import citizen_get_or_create
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases="__all__"),
+    pytest.mark.usefixtures("in_process_tasks"),
+]
 
 KINDS = ["500", "429", "timeout", "malformed", "drift", "truncate", "duplicate"]
 SOURCES = {"youth": AINO, "berths": EERO, "library": EERO}

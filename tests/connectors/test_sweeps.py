@@ -14,7 +14,10 @@ from sandbox.demo import AINO, EERO, SOFIA
 from wallet.models import Citizen, DataRecord
 from wallet.services import citizen_get_or_create
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases="__all__"),
+    pytest.mark.usefixtures("in_process_tasks"),
+]
 
 
 @pytest.fixture

@@ -16,7 +16,10 @@ from sandbox.demo import AINO_YOUTH_CARD, DEMO_USERS
 
 from .test_login_and_read import _browser_login
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases="__all__"),
+    pytest.mark.usefixtures("in_process_tasks"),
+]
 
 SYNC_AND_READ = "mutation { syncMyData { sources { status } } }"
 

@@ -50,8 +50,7 @@ def test_every_configured_log_handler_redacts():
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
-def test_celery_tasks_carry_ids_only(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+def test_celery_tasks_carry_ids_only(in_process_tasks):
     seen = []
 
     def record(sender=None, args=None, kwargs=None, **extra):
