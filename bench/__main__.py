@@ -14,16 +14,20 @@ import platform
 import subprocess
 import sys
 
-BENCHMARKS = ("crypto", "me", "rotation")
+BENCHMARKS = ("crypto", "me", "rotation", "sweep", "workers")
 
 
 def _run_one(name: str, args: argparse.Namespace) -> dict[str, object]:
-    from bench import bench_crypto, bench_me, bench_rotation
+    from bench import bench_crypto, bench_me, bench_rotation, bench_sweep
 
     if name == "crypto":
         return bench_crypto.run(rounds=args.rounds, calls=args.calls)
     if name == "me":
         return bench_me.run(rounds=args.rounds, calls=args.calls)
+    if name == "sweep":
+        return bench_sweep.run(citizens=args.sweep_citizens, memory=args.memory)
+    if name == "workers":
+        return bench_sweep.run_workers(citizens=args.sweep_citizens, broker=args.broker)
     return bench_rotation.run(citizens=args.citizens, records=args.records)
 
 
@@ -33,9 +37,13 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--citizens", type=int, default=100_000, help="for the rotation benchmark")
     parser.add_argument("--records", type=int, default=2, help="data records per citizen")
+    parser.add_argument("--sweep-citizens", type=int, default=10_000, help="for sweep and workers")
+    parser.add_argument("--memory", action="store_true", help="sweep: peak memory instead of speed")
+    parser.add_argument("--broker", default="redis://127.0.0.1:6379/14", help="for workers")
     parser.add_argument("--only", choices=BENCHMARKS, action="append")
     args = parser.parse_args()
-    selected = args.only or list(BENCHMARKS)
+    # `workers` needs a Redis broker: run it by name.
+    selected = args.only or [name for name in BENCHMARKS if name != "workers"]
     print(
         f"# python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores",
         file=sys.stderr,

@@ -213,7 +213,7 @@ def sweep_start(*, source: str, incremental: bool, trigger: str) -> SyncRun:
             f"a {source} sweep is already running (run {running.pk if running else '?'})"
         ) from None
 
-    citizen_ids = list(connector.eligible_citizens().order_by("pk").values_list("pk", flat=True))
+    eligible = connector.eligible_citizens().order_by("pk").values_list("pk", flat=True)
     if run.since is not None:
         try:
             with httpx.Client(timeout=client_timeout()) as client:
@@ -222,15 +222,21 @@ def sweep_start(*, source: str, incremental: bool, trigger: str) -> SyncRun:
             _finish(run, status=SyncRun.Status.FAILED, code=exc.code, message=str(exc))
             return run
         if changed is not None:
-            citizen_ids = [pk for pk in citizen_ids if pk in changed]
+            eligible = eligible.filter(pk__in=changed)
     chunk_size = settings.SYNC_CHUNK_SIZE
-    chunks = [citizen_ids[i : i + chunk_size] for i in range(0, len(citizen_ids), chunk_size)]
-    run.chunks_total = len(chunks)
+    run.chunks_total = -(-eligible.count() // chunk_size)
     run.save(update_fields=["chunks_total"])
-    if not chunks:
+    if not run.chunks_total:
         _finish(run, status=SyncRun.Status.SUCCEEDED)
         return run
-    for chunk in chunks:
+    # Stream the ids into chunks: memory stays flat however many citizens there are.
+    chunk: list[UUID] = []
+    for citizen_id in eligible.iterator(chunk_size=2000):
+        chunk.append(citizen_id)
+        if len(chunk) == chunk_size:
+            sweep_chunk_enqueue(run_id=run.pk, citizen_ids=chunk)
+            chunk = []
+    if chunk:
         sweep_chunk_enqueue(run_id=run.pk, citizen_ids=chunk)
     run.refresh_from_db()
     return run

@@ -419,14 +419,27 @@ def start_sandbox(
         log_path = var_dir / "server.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+                # gunicorn, not runserver: runserver's separate header and body writes meet
+                # delayed ACKs on keep-alive connections and cost ~40 ms a request. One process
+                # (the fault switch is process state), threads for concurrent clients and for
+                # the timeout fault's sleeps.
                 [
                     sys.executable,
                     "-m",
-                    "sandbox",
-                    "runserver",
+                    "gunicorn",
+                    "sandbox.wsgi:application",
+                    "--bind",
                     f"127.0.0.1:{port}",
-                    "--noreload",
-                    "--skip-checks",
+                    "--workers",
+                    "1",
+                    "--worker-class",
+                    "gthread",
+                    "--threads",
+                    "16",
+                    "--timeout",
+                    "300",
+                    "--access-logfile",
+                    "-",
                 ],
                 cwd=REPO_ROOT,
                 env=env,
