@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint fmt typecheck schema schema-check migrations-check check bench worker seed clean
+.PHONY: help venv run test beat lint fmt typecheck schema schema-check migrations-check check bench worker seed clean
 
 help:
 	@echo "make run     set everything up, start the sandbox (:8100) and the wallet (:8000)"
@@ -67,6 +67,9 @@ bench: venv
 
 worker: venv
 	$(VENV)/bin/celery -A wallet worker --loglevel=INFO --concurrency=2
+
+beat: venv
+	$(VENV)/bin/celery -A wallet beat --loglevel=INFO --schedule var/celerybeat-schedule
 
 # `make seed CITIZENS=N`: N more people upstream (up to 100,000) and their wallets.
 CITIZENS ?= 0

@@ -249,6 +249,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# `make beat`: every minute, start the incremental sweeps whose interval (admin) has passed.
+CELERY_BEAT_SCHEDULE = {
+    "scheduled-sweeps": {"task": "connectors.scheduled_sweeps", "schedule": 60.0},
+}
 
 # --- GraphQL ------------------------------------------------------------------------------------
 GRAPHENE = {
