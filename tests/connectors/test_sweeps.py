@@ -97,7 +97,7 @@ def test_incremental_youth_sweep_covers_everyone_since_the_service_cannot_say_wh
 
 
 def test_switched_off_connector_neither_sweeps_nor_syncs(sandbox, citizens):
-    ConnectorConfig.objects.create(source="youth", enabled=False)
+    ConnectorConfig.objects.update_or_create(source="youth", defaults={"enabled": False})
     with pytest.raises(services.SourceDisabled):
         services.sweep_start(source="youth", incremental=False, trigger="test")
     runs = services.citizen_sync(citizen=citizens[0], trigger="test")
