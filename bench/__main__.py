@@ -25,7 +25,9 @@ def _run_one(name: str, args: argparse.Namespace) -> dict[str, object]:
     if name == "me":
         return bench_me.run(rounds=args.rounds, calls=args.calls)
     if name == "sweep":
-        return bench_sweep.run(citizens=args.sweep_citizens, memory=args.memory)
+        return bench_sweep.run(
+            citizens=args.sweep_citizens, memory=args.memory, sources=tuple(args.sources.split(","))
+        )
     if name == "workers":
         return bench_sweep.run_workers(citizens=args.sweep_citizens, broker=args.broker)
     return bench_rotation.run(citizens=args.citizens, records=args.records)
@@ -39,6 +41,7 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=2, help="data records per citizen")
     parser.add_argument("--sweep-citizens", type=int, default=10_000, help="for sweep and workers")
     parser.add_argument("--memory", action="store_true", help="sweep: peak memory instead of speed")
+    parser.add_argument("--sources", default="youth,berths,library", help="sweep: which sources")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/14", help="for workers")
     parser.add_argument("--only", choices=BENCHMARKS, action="append")
     args = parser.parse_args()

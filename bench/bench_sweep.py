@@ -93,7 +93,9 @@ def _setup(workdir: Path, citizens: int) -> Any:
     return sandbox
 
 
-def run(*, citizens: int, memory: bool = False) -> dict[str, Any]:
+def run(
+    *, citizens: int, memory: bool = False, sources: tuple[str, ...] = SOURCES
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="wallet-bench-sweep-") as workdir:
         sandbox = _setup(Path(workdir), citizens)
         try:
@@ -108,7 +110,7 @@ def run(*, citizens: int, memory: bool = False) -> dict[str, Any]:
                 "benchmark": "full sweep vs bare httpx fetch",
                 "citizens": citizens,
             }
-            for source in SOURCES:
+            for source in sources:
                 if memory:
                     tracemalloc.start()
                 started = time.perf_counter()

@@ -28,6 +28,19 @@ class ConnectorConfig(models.Model):
         return f"{self.source} connector"
 
 
+# What a run counts, in the order summaries show them.
+RUN_COUNTS = (
+    "citizens",
+    "citizens_failed",
+    "fetched",
+    "created",
+    "updated",
+    "unchanged",
+    "ended",
+    "failed",
+)
+
+
 class SyncRun(models.Model):
     """One run of one connector: who started it, what it did, how it ended.
 

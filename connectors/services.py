@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from connectors import base
 from connectors.config import effective_config
-from connectors.models import SyncRun
+from connectors.models import RUN_COUNTS, SyncRun
 from connectors.transport import UpstreamError, client_timeout
 from wallet.models import Citizen
 from wallet.services import records_upsert
@@ -104,16 +104,7 @@ def _final_status(run: SyncRun) -> str:
 
 
 def _apply(run: SyncRun, outcome: Outcome) -> None:
-    for name in (
-        "citizens",
-        "citizens_failed",
-        "fetched",
-        "created",
-        "updated",
-        "unchanged",
-        "ended",
-        "failed",
-    ):
+    for name in RUN_COUNTS:
         setattr(run, name, getattr(run, name) + getattr(outcome, name))
     run.errors = (run.errors + outcome.errors)[:MAX_RECORDED_ERRORS]
     run.error_code = run.error_code or outcome.error_code

@@ -9,7 +9,7 @@ from graphene_django import DjangoObjectType
 from connectors import base
 from connectors.berths.catalogue import BOAT, LEASE
 from connectors.library.catalogue import ACCOUNT, FINE, HOLD, LOAN
-from connectors.models import SyncRun
+from connectors.models import RUN_COUNTS, SyncRun
 from connectors.selectors import SourceStatus, citizen_sources
 from wallet.graphql.records import record_type
 from wallet.graphql.types import MeRoot, RecordRoot
@@ -167,14 +167,7 @@ class SyncRunNode(DjangoObjectType):
             "finished_at",
             "chunks_total",
             "chunks_done",
-            "citizens",
-            "citizens_failed",
-            "fetched",
-            "created",
-            "updated",
-            "unchanged",
-            "ended",
-            "failed",
+            *RUN_COUNTS,
             "error_code",
             "errors",
         )

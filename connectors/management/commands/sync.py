@@ -14,24 +14,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from connectors import base, services
-from connectors.models import SyncRun
+from connectors.models import RUN_COUNTS, SyncRun
 from wallet.models import Citizen
 
-SUMMARY_FIELDS = (
-    "source",
-    "mode",
-    "status",
-    "citizens",
-    "citizens_failed",
-    "fetched",
-    "created",
-    "updated",
-    "unchanged",
-    "ended",
-    "failed",
-    "error_code",
-    "errors",
-)
+SUMMARY_FIELDS = ("source", "mode", "status", *RUN_COUNTS, "error_code", "errors")
 
 
 def run_summary(run: SyncRun) -> dict[str, Any]:
@@ -111,14 +97,4 @@ class Command(BaseCommand):
 
 
 def _totals(summaries: list[dict[str, Any]]) -> dict[str, int]:
-    names = (
-        "citizens",
-        "citizens_failed",
-        "fetched",
-        "created",
-        "updated",
-        "unchanged",
-        "ended",
-        "failed",
-    )
-    return {name: sum(s[name] for s in summaries) for name in names}
+    return {name: sum(s[name] for s in summaries) for name in RUN_COUNTS}
