@@ -132,7 +132,6 @@ def citizen_sync(
             if connector.eligible_citizens().filter(pk=citizen.pk).exists():
                 _sync_one(connector=connector, citizen=citizen, client=client, outcome=outcome)
             _apply(run, outcome)
-            run.citizens = outcome.citizens
             run.status = _final_status(run)
             run.finished_at = timezone.now()
             run.save()

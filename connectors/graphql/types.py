@@ -11,6 +11,7 @@ from connectors.berths.catalogue import BOAT, LEASE
 from connectors.library.catalogue import ACCOUNT, FINE, HOLD, LOAN
 from connectors.models import RUN_COUNTS, SyncRun
 from connectors.selectors import SourceStatus, citizen_sources
+from wallet import catalogue
 from wallet.graphql.records import record_type
 from wallet.graphql.types import MeRoot, RecordRoot
 
@@ -108,8 +109,6 @@ LibraryAccount = record_type(
 
 
 def _roots(root: MeRoot, source: str, kind: str) -> list[RecordRoot]:
-    from wallet import catalogue
-
     record_kind = catalogue.kind(f"{source}.{kind}")
     return [
         RecordRoot(r, root.principal, record_kind)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import graphene
-from graphene.utils.str_converters import to_camel_case
 
 from wallet import catalogue
 from wallet.graphql.types import RecordMetaFields, _record_value
@@ -33,8 +32,6 @@ def record_type(kind: catalogue.RecordKind, name: str, **extra: Any) -> type[gra
         for f in kind.fields
     }
     fields.update(extra)
-    for key in fields:
-        assert to_camel_case(key), key
     return type(
         name, (RecordMetaFields, graphene.ObjectType), {**fields, "__doc__": kind.labels.en}
     )
