@@ -184,7 +184,7 @@ def stop_worker(worker) -> None:  # type: ignore[no-untyped-def]
 def task_runner(sandbox_process, django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
     """Whatever runs background tasks: in-process without a broker, else a real Celery worker
     process against the broker, the test databases and the sandbox."""
-    if not django_settings.CELERY_BROKER_URL:
+    if django_settings.CELERY_TASK_ALWAYS_EAGER:
         yield "in-process"
         return
     with django_db_blocker.unblock():

@@ -244,6 +244,8 @@ WALLET_ADMIN_ROLE = env.str("WALLET_ADMIN_ROLE", default="wallet-admin")
 # Without a broker, tasks run in-process (eagerly) so the embedded default needs no other service.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if not CELERY_BROKER_URL:
+    CELERY_BROKER_URL = "memory://"  # never used while eager; stops kombu guessing at localhost
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -278,5 +280,6 @@ LOGGING = {
         # request bodies and token-endpoint errors may carry personal data or secrets
         "mozilla_django_oidc": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},  # one line per task is noise at sweep scale
     },
 }
