@@ -30,6 +30,7 @@ from wallet.services import records_upsert
 logger = logging.getLogger(__name__)
 
 MAX_RECORDED_ERRORS = 20
+UNKNOWN_TOTAL = 2**31 - 1  # chunks_total while a sweep is still enqueueing
 
 
 @dataclass
@@ -213,22 +214,27 @@ def sweep_start(*, source: str, incremental: bool, trigger: str) -> SyncRun:
             return run
         if changed is not None:
             eligible = eligible.filter(pk__in=changed)
-    chunk_size = settings.SYNC_CHUNK_SIZE
-    run.chunks_total = -(-eligible.count() // chunk_size)
+    # Until every chunk is enqueued the total is unknown: chunks finishing meanwhile (in-process,
+    # or on fast workers) must not close the run early.
+    run.chunks_total = UNKNOWN_TOTAL
     run.save(update_fields=["chunks_total"])
-    if not run.chunks_total:
-        _finish(run, status=SyncRun.Status.SUCCEEDED)
-        return run
     # Stream the ids into chunks: memory stays flat however many citizens there are.
-    chunk: list[UUID] = []
+    chunk_size, chunk, enqueued = settings.SYNC_CHUNK_SIZE, [], 0
     for citizen_id in eligible.iterator(chunk_size=2000):
         chunk.append(citizen_id)
         if len(chunk) == chunk_size:
             sweep_chunk_enqueue(run_id=run.pk, citizen_ids=chunk)
-            chunk = []
+            chunk, enqueued = [], enqueued + 1
     if chunk:
         sweep_chunk_enqueue(run_id=run.pk, citizen_ids=chunk)
-    run.refresh_from_db()
+        enqueued += 1
+    with transaction.atomic():
+        run = SyncRun.objects.select_for_update().get(pk=run.pk)
+        run.chunks_total = enqueued
+        if run.status == SyncRun.Status.RUNNING and run.chunks_done >= enqueued:
+            run.status = _final_status(run)
+            run.finished_at = timezone.now()
+        run.save()
     return run
 
 
