@@ -21,15 +21,17 @@ $(STAMP): requirements.lock
 	touch $(STAMP)
 
 # Dev-only keys and secrets in var/dev.env: written once, completed when a newer version
-# needs more; existing keys never change.
+# needs more; existing keys never change. Then the dev receipt-signing key it names (needs the venv).
 venv: $(STAMP)
 	@$(PYTHON) scripts/devinit.py
+	@$(PY) scripts/devkeys.py
 
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py migrate --noinput --database keys
 	$(PY) -m sandbox migrate --noinput
 	$(PY) -m sandbox seed
+	$(PY) manage.py seed_demo_services
 	$(PY) manage.py collectstatic --noinput -v0
 	bash scripts/run.sh
 

@@ -23,6 +23,35 @@ WALLET_WEB_CLIENT_ID = "oma-wallet-web"
 WALLET_CLI_CLIENT_ID = "wallet-cli"
 CONNECTOR_CLIENT_ID = "oma-wallet-connector"
 
+
+@dataclass(frozen=True)
+class DemoService:
+    """A partner service that asks citizens for consent and reads through the wallet.
+
+    Sandbox only: the secrets are fixed so demos and scripts can use them as they are.
+    """
+
+    client_id: str
+    secret: str
+    name: str
+    redirect_uri: str
+
+
+DEMO_SERVICES = (
+    DemoService(
+        client_id="demo-service",
+        secret="demo-service-secret",
+        name="Demo service",
+        redirect_uri="http://127.0.0.1:8200/consent/callback",
+    ),
+    DemoService(
+        client_id="demo-service-2",
+        secret="demo-service-2-secret",
+        name="Second demo service",
+        redirect_uri="http://127.0.0.1:8201/consent/callback",
+    ),
+)
+
 # Access-token audiences, by the scope that asks for them.
 WALLET_AUDIENCE = "oma-helsinki-wallet"
 YOUTH_AUDIENCE = "youth-membership"

@@ -182,10 +182,18 @@ class Sandbox:
 
     def service_token(self, *, scope: str = "youth") -> dict[str, Any]:
         """A client-credentials token response for ``oma-wallet-connector``."""
+        return self.client_credentials_token(
+            CONNECTOR_CLIENT_ID, self.connector_client_secret, scope=scope
+        )
+
+    def client_credentials_token(
+        self, client_id: str, secret: str, *, scope: str = "wallet"
+    ) -> dict[str, Any]:
+        """A client-credentials token response for any confidential client (a demo service)."""
         response = httpx.post(
             self.token_url,
             data={"grant_type": "client_credentials", "scope": scope},
-            auth=(CONNECTOR_CLIENT_ID, self.connector_client_secret),
+            auth=(client_id, secret),
             timeout=10,
         )
         response.raise_for_status()

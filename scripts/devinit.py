@@ -30,6 +30,8 @@ def main() -> int:
         "WALLET_CONNECTOR_CLIENT_SECRET": secrets.token_urlsafe(32),
         "LIBRARY_CLIENT_KEY": f"wallet-{secrets.token_hex(4)}",
         "LIBRARY_CLIENT_SECRET": secrets.token_urlsafe(32),
+        # the receipt-signing key itself needs `cryptography`: scripts/devkeys.py makes it there
+        "WALLET_SIGNING_KEY_FILE": str(var / "receipt-signing-key.pem"),
     }
     existing = {}
     if (

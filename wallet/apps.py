@@ -11,7 +11,8 @@ class WalletConfig(AppConfig):
             checks,  # noqa: F401 - registers the system checks
             sealed,
         )
-        from wallet.models import DataRecord, Profile
+        from wallet.models import AccessLogEntry, DataRecord, Profile
 
         sealed.register(sealed.SealedColumn(Profile, "payload", row_id=lambda row: row.citizen_id))
         sealed.register(sealed.SealedColumn(DataRecord, "payload"))
+        sealed.register(sealed.SealedColumn(AccessLogEntry, "details", row_id=lambda row: row.seq))

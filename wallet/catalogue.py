@@ -81,6 +81,12 @@ def kind(kind_id: str) -> RecordKind:
     return _KINDS[kind_id]
 
 
+def field_by_id(field_id: str) -> CatalogueField:
+    """The field with the dotted id `<kind id>.<key>`; KeyError if there is none."""
+    kind_id, _, key = field_id.rpartition(".")
+    return kind(kind_id).field(key)
+
+
 def field_ids() -> list[str]:
     return [k.field_id(f.key) for k in _KINDS.values() for f in k.fields]
 

@@ -8,7 +8,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
-from wallet import crypto
+from wallet import crypto, signing
 
 
 @checks.register(checks.Tags.security)
@@ -22,6 +22,14 @@ def key_configuration(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
         crypto.blind_index(purpose="startup-check", value="x")
     except (ImproperlyConfigured, ValueError) as exc:
         errors.append(checks.Error(f"WALLET_INDEX_KEY: {exc}", id="wallet.E002"))
+    try:
+        signing.current_key()  # signs consent receipts
+    except ImproperlyConfigured as exc:
+        errors.append(checks.Error(str(exc), id="wallet.E004"))
+    try:
+        signing.retired_keys()  # still published, so older receipts keep verifying
+    except ImproperlyConfigured as exc:
+        errors.append(checks.Error(str(exc), id="wallet.E004"))
     return errors
 
 

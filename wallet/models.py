@@ -127,3 +127,45 @@ class DataRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}.{self.kind} record {self.id}"
+
+
+class AccessLogEntry(models.Model):
+    """One read of a citizen's data by a service: append-only and hash-chained per citizen.
+
+    `mac` is a keyed HMAC over this entry (its plaintext details included) and the previous
+    entry's mac, so a removed, reordered or altered entry breaks the chain (`verify_access_log`).
+    What was read (service name, fields, purpose, request id) is sealed under the citizen's data
+    key; the row id in the associated data is `seq`. The service and consent ids are plain
+    references (the consent app owns those tables; the wallet does not depend on it).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="access_log")
+    seq = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField()
+    service_id = models.UUIDField()
+    consent_id = models.UUIDField(null=True, blank=True)
+    details = models.BinaryField()
+    previous_mac = models.CharField(max_length=64, blank=True)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["citizen", "seq"], name="access_log_unique_seq")
+        ]
+
+    def __str__(self) -> str:
+        return f"Access log entry {self.seq} of {self.citizen_id}"
+
+
+class AccessLogHead(models.Model):
+    """The newest link of a citizen's access-log chain: deleting the last entry shows too."""
+
+    citizen = models.OneToOneField(
+        Citizen, on_delete=models.CASCADE, primary_key=True, related_name="access_log_head"
+    )
+    seq = models.PositiveBigIntegerField()
+    mac = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"Access log head of {self.citizen_id}"

@@ -42,8 +42,10 @@ class CitizenWallet:
     each payload is decrypted once, on first use.
     """
 
-    def __init__(self, citizen: Citizen) -> None:
+    def __init__(self, citizen: Citizen, *, cipher: crypto.CitizenCipher | None = None) -> None:
         self.citizen = citizen
+        if cipher is not None and cipher.generation == citizen.data_key_generation:
+            self._cipher = cipher  # the caller already unwrapped the key: no second fetch
 
     @cached_property
     def _cipher(self) -> crypto.CitizenCipher | None:

@@ -210,6 +210,16 @@ WALLET_KEK_DIR = env.str("WALLET_KEK_DIR", default="")
 WALLET_KEKS = _secret("WALLET_KEKS") if not WALLET_KEK_DIR else _optional_secret("WALLET_KEKS")
 WALLET_INDEX_KEY = _secret("WALLET_INDEX_KEY")
 
+# --- Receipt signing ----------------------------------------------------------------------------
+# The wallet's own JWS key for consent receipts: a PEM private key, EC P-256 (ES256) or RSA
+# (RS256). Retired keys' PEM public keys (concatenated, in one file) stay published at
+# /.well-known/jwks.json so older receipts keep verifying. Missing or bad: check wallet.E004.
+try:
+    WALLET_SIGNING_KEY = _optional_secret("WALLET_SIGNING_KEY")
+except (OSError, UnicodeDecodeError):  # an unreadable _FILE: reported by wallet.E004 too
+    WALLET_SIGNING_KEY = ""
+WALLET_SIGNING_RETIRED_KEYS_FILE = env.str("WALLET_SIGNING_RETIRED_KEYS_FILE", default="")
+
 # --- Connectors ---------------------------------------------------------------------------------
 CONNECTOR_TOKEN_ENDPOINT = env.str("CONNECTOR_TOKEN_ENDPOINT", default=OIDC_OP_TOKEN_ENDPOINT)
 CONNECTOR_CLIENT_ID = env.str("CONNECTOR_CLIENT_ID", default="oma-wallet-connector")
@@ -240,6 +250,12 @@ LIBRARY_LINK_WINDOW_MINUTES = env.int("LIBRARY_LINK_WINDOW_MINUTES", default=15)
 WALLET_ADMIN_ROLE_CLAIM = env.str("WALLET_ADMIN_ROLE_CLAIM", default="roles")
 WALLET_ADMIN_ROLE = env.str("WALLET_ADMIN_ROLE", default="wallet-admin")
 
+# Consent: how long a service's request waits for the citizen, the longest consent a service may
+# ask for, and the jurisdiction named in consent receipts.
+WALLET_CONSENT_REQUEST_TTL_HOURS = env.int("WALLET_CONSENT_REQUEST_TTL_HOURS", default=72)
+WALLET_CONSENT_MAX_DAYS = env.int("WALLET_CONSENT_MAX_DAYS", default=730)
+WALLET_CONSENT_JURISDICTION = env.str("WALLET_CONSENT_JURISDICTION", default="FI")
+
 # --- Celery -------------------------------------------------------------------------------------
 # Without a broker, tasks run in-process (eagerly) so the embedded default needs no other service.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -252,9 +268,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# `make beat`: every minute, start the incremental sweeps whose interval (admin) has passed.
+# `make beat`: every minute, start the incremental sweeps whose interval (admin) has passed;
+# every ten minutes, record consent expiries (reads enforce them on their own) and close requests
+# nobody decided.
 CELERY_BEAT_SCHEDULE = {
     "scheduled-sweeps": {"task": "connectors.scheduled_sweeps", "schedule": 60.0},
+    "consent-expiry": {"task": "consent.expire", "schedule": 600.0},
 }
 
 # --- GraphQL ------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ def admin_login(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("admin/login/", admin_login),
     path("", views.home, name="home"),
+    path(".well-known/jwks.json", views.jwks, name="jwks"),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("graphql/", WalletGraphQLView.as_view(), name="graphql"),
     path("admin/", admin.site.urls),

@@ -1,16 +1,17 @@
-"""The plain pages of the first version: a front page and the citizen's own data."""
+"""The plain pages of the first version: a front page and the citizen's own data; and the
+wallet's public signing keys."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from connectors.models import SyncRun
-from wallet import catalogue
+from wallet import catalogue, signing
 from wallet.assurance import field_visible
 from wallet.auth.principal import principal_from_session
 from wallet.selectors import citizen_wallet
@@ -57,3 +58,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "last_runs": SyncRun.objects.filter(citizen=principal.citizen).order_by("-started_at")[:3],
     }
     return render(request, "wallet/home.html", context)
+
+
+@require_safe
+def jwks(request: HttpRequest) -> HttpResponse:
+    """The public keys consent receipts verify against: no login, cacheable by anyone."""
+    response = JsonResponse(signing.jwks(), content_type="application/jwk-set+json")
+    response["Cache-Control"] = "public, max-age=300"
+    return response

@@ -10,6 +10,7 @@ from oauth2_provider.models import Application
 from sandbox.demo import (
     CONNECTOR_CLIENT_ID,
     DEMO_PASSWORD,
+    DEMO_SERVICES,
     DEMO_USERS,
     WALLET_CLI_CLIENT_ID,
     WALLET_WEB_CLIENT_ID,
@@ -100,3 +101,15 @@ def clients_seed(
         redirect_uris="",
         post_logout_redirect_uris="",
     )
+    for service in DEMO_SERVICES:
+        # Partner services: client-credentials tokens (scope `wallet`) to call the wallet's API.
+        _application_upsert(
+            client_id=service.client_id,
+            secret=service.secret,
+            name=f"{service.name} (sandbox only)",
+            client_type=Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+            skip_authorization=True,
+            redirect_uris="",
+            post_logout_redirect_uris="",
+        )

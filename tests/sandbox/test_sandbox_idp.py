@@ -18,6 +18,7 @@ from sandbox.demo import (
     ADMIN,
     AINO,
     CONNECTOR_CLIENT_ID,
+    DEMO_SERVICES,
     WALLET_CLI_CLIENT_ID,
     WALLET_WEB_CLIENT_ID,
 )
@@ -135,6 +136,19 @@ def test_connector_client_credentials_token_is_a_service_account(sandbox: Sandbo
     assert claims["scope"] == "youth"
     assert "loa" not in claims
     assert jwt.get_unverified_header(token)["typ"] == "at+jwt"
+
+
+@pytest.mark.parametrize("service", DEMO_SERVICES, ids=lambda s: s.client_id)
+def test_demo_services_get_wallet_tokens_of_their_own(sandbox: Sandbox, service: Any) -> None:
+    token = sandbox.client_credentials_token(service.client_id, service.secret)["access_token"]
+
+    claims = _decode_access_token(sandbox, token, "oma-helsinki-wallet")
+
+    assert claims["client_id"] == claims["azp"] == service.client_id
+    assert claims["scope"] == "wallet"
+    assert "loa" not in claims
+    with pytest.raises(httpx.HTTPStatusError):
+        sandbox.client_credentials_token(service.client_id, "not-the-secret")
 
 
 def test_connector_with_a_wrong_secret_is_refused(sandbox: Sandbox) -> None:

@@ -7,8 +7,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 ROOT = Path(__file__).resolve().parents[2]
+SIGNING_KEY = (
+    ec.generate_private_key(ec.SECP256R1())
+    .private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    .decode()
+)
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -17,6 +28,7 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         WALLET_KEKS="1:" + "A" * 43,
         WALLET_INDEX_KEY="B" * 43,
+        WALLET_SIGNING_KEY=SIGNING_KEY,
         WALLET_OIDC_CLIENT_SECRET="s",
         WALLET_CONNECTOR_CLIENT_SECRET="s",
         LIBRARY_CLIENT_KEY="k",

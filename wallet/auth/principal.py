@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -37,6 +38,28 @@ class Principal:
 
     def loa_at_least(self, level: str) -> bool:
         return loa_at_least(self.loa, level)
+
+
+@dataclass(frozen=True)
+class ServicePrincipal:
+    """A registered service calling with its own client-credentials token. It never speaks for a
+    citizen: citizen fields refuse it, and it reads only what consents allow."""
+
+    service: Any  # consent.models.Service (the wallet core does not import the consent app)
+    client_id: str
+
+
+# Set by the consent app when it loads: client id -> registered service, or None.
+_service_lookup: Callable[[str], Any] | None = None
+
+
+def register_service_lookup(lookup: Callable[[str], Any]) -> None:
+    global _service_lookup
+    _service_lookup = lookup
+
+
+def service_for_client(client_id: str) -> Any:
+    return _service_lookup(client_id) if _service_lookup is not None else None
 
 
 def principal_from_session(request: HttpRequest) -> Principal | None:

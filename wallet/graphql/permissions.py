@@ -6,12 +6,16 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from wallet.auth.principal import Principal
+from wallet.auth.principal import Principal, ServicePrincipal
 from wallet.graphql.errors import ApiError, ErrorCode
 
 
 def principal_of(info: Any) -> Principal | None:
     return getattr(info.context, "principal", None)
+
+
+def service_of(info: Any) -> ServicePrincipal | None:
+    return getattr(info.context, "service_principal", None)
 
 
 def citizen_required(resolver: Callable[..., Any]) -> Callable[..., Any]:
@@ -20,7 +24,25 @@ def citizen_required(resolver: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(resolver)
     def wrapper(root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
         if principal_of(info) is None:
+            if service_of(info) is not None:
+                raise ApiError("This is for citizens, not services.", ErrorCode.PERMISSION_DENIED)
             raise ApiError("Sign in to see this.", ErrorCode.UNAUTHENTICATED)
+        return resolver(root, info, *args, **kwargs)
+
+    return wrapper
+
+
+def service_required(resolver: Callable[..., Any]) -> Callable[..., Any]:
+    """The field answers only a registered service calling with its own token."""
+
+    @functools.wraps(resolver)
+    def wrapper(root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        if service_of(info) is None:
+            if principal_of(info) is not None:
+                raise ApiError(
+                    "This is for registered services, not citizens.", ErrorCode.PERMISSION_DENIED
+                )
+            raise ApiError("Call with your service's access token.", ErrorCode.UNAUTHENTICATED)
         return resolver(root, info, *args, **kwargs)
 
     return wrapper

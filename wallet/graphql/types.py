@@ -12,6 +12,7 @@ import graphene
 from wallet import catalogue
 from wallet.assurance import field_visible
 from wallet.auth.principal import Principal
+from wallet.graphql.access_log import access_log_field, resolve_access_log
 from wallet.selectors import CitizenWallet, ProfileValue, RecordView
 
 
@@ -174,6 +175,11 @@ class WalletMeFields:
 
     profile = graphene.Field(ProfileType, required=True)
     youth_membership = graphene.Field(YouthMembershipType)
+    access_log = access_log_field()
+
+    @staticmethod
+    def resolve_access_log(root: MeRoot, info: Any, **page: Any) -> Any:
+        return resolve_access_log(root, info, **page)
 
     @staticmethod
     def resolve_profile(root: MeRoot, info: Any) -> dict[str, ProfileValue]:

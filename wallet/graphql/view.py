@@ -43,7 +43,12 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from wallet.auth import bearer
-from wallet.auth.principal import principal_from_session, principal_from_token
+from wallet.auth.principal import (
+    ServicePrincipal,
+    principal_from_session,
+    principal_from_token,
+    service_for_client,
+)
 from wallet.graphql.errors import ApiError, ErrorCode
 from wallet.services import citizen_get_or_create, profile_update_from_claims
 
@@ -89,13 +94,27 @@ def _token_error_response(error: bearer.TokenError) -> JsonResponse:
 
 
 def authenticate_bearer(request: HttpRequest) -> None:
-    """Validate the bearer token and attach the citizen it speaks for to the request."""
+    """Validate the bearer token and attach who it speaks for: a registered service (its client
+    id is in the service registry), or else the citizen named by `sub`.
+
+    A token issued to a service's client is always the service, whatever its `sub`: a service
+    never gets a citizen's powers in the wallet, even with a token from the citizen's login.
+    """
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise bearer.TokenError("The Authorization header must carry a bearer token")
     access_token = bearer.access_token_validate(
         token.strip(), required_scope=settings.WALLET_API_SCOPE
     )
+    service = service_for_client(access_token.client_id)
+    if service is not None:
+        if not service.is_active:
+            raise bearer.TokenError("The service is suspended")
+        request.principal = None  # type: ignore[attr-defined]
+        request.service_principal = ServicePrincipal(  # type: ignore[attr-defined]
+            service=service, client_id=access_token.client_id
+        )
+        return
     citizen, created = citizen_get_or_create(
         issuer=access_token.issuer, subject=access_token.subject
     )

@@ -1,0 +1,175 @@
+"""Reads of services, consent requests and consents, decrypted for the citizen they belong to."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from consent.models import (
+    Consent,
+    ConsentRequest,
+    ConsentState,
+    ConsentStatus,
+    RequestState,
+    Service,
+    ServiceClient,
+)
+from wallet import crypto
+from wallet.keys import citizen_cipher
+from wallet.models import Citizen
+
+CONSENT_TABLE = Consent._meta.db_table
+
+
+def service_by_client_id(client_id: str) -> Service | None:
+    client = ServiceClient.objects.select_related("service").filter(client_id=client_id).first()
+    return client.service if client else None
+
+
+def citizen_hint_index(*, issuer: str, subject: str) -> str:
+    # Exact (not case-folded): `sub`s are case-sensitive, and a hint must never match another.
+    return crypto.content_digest(purpose="consent-citizen-hint", value=[issuer, subject])
+
+
+def consents_with_state() -> QuerySet[Consent]:
+    """Consents annotated with `current_state`: the state of the newest status record."""
+    newest = ConsentStatus.objects.filter(consent=OuterRef("pk")).order_by("-seq")
+    return Consent.objects.annotate(current_state=Subquery(newest.values("state")[:1]))
+
+
+def effective_state(consent: Consent, *, now: datetime | None = None) -> str:
+    """The state that governs processing: a given consent past its expiry is expired, whether or
+    not the expiry has been recorded yet."""
+    state: str = getattr(consent, "current_state", None) or ConsentState.GIVEN
+    now = now or timezone.now()
+    if state == ConsentState.GIVEN and consent.expires_at is not None and consent.expires_at <= now:
+        return ConsentState.EXPIRED
+    return state
+
+
+def consent_contents(consent: Consent, cipher: crypto.CitizenCipher) -> dict[str, Any]:
+    return cipher.open_json(
+        table=CONSENT_TABLE, row_id=consent.pk, field="contents", ciphertext=consent.contents
+    )
+
+
+def request_effective_state(request: ConsentRequest, *, now: datetime | None = None) -> str:
+    if request.state == RequestState.REQUESTED and request.expires_at <= (now or timezone.now()):
+        return RequestState.EXPIRED
+    return request.state
+
+
+def approval_url(request: ConsentRequest) -> str:
+    return f"{settings.WALLET_BASE_URL}/consent/{request.pk}/"
+
+
+def consent_requests_pending(*, citizen: Citizen) -> list[ConsentRequest]:
+    """Requests waiting for the citizen: hinted to them or opened by them. 1 query."""
+    hint = citizen_hint_index(issuer=citizen.issuer, subject=citizen.subject)
+    return list(
+        ConsentRequest.objects.filter(
+            Q(citizen=citizen) | Q(citizen__isnull=True, citizen_hint_index=hint),
+            state=RequestState.REQUESTED,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("service", "purpose")
+        .order_by("-created_at")
+    )
+
+
+def consent_request_for_service(*, service: Service, request_id: str) -> ConsentRequest | None:
+    return (
+        ConsentRequest.objects.filter(pk=request_id, service=service)
+        .select_related("service", "purpose", "consent__subject")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class StatusView:
+    seq: int
+    state: str
+    actor: str
+    recorded_at: datetime
+    digest: str
+    previous_id: int | None
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """A consent with its sealed contents opened and its history attached."""
+
+    consent: Consent
+    state: str
+    fields: list[str]
+    purpose: dict[str, Any]
+    history: list[StatusView]
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.consent.pk
+
+    @property
+    def service(self) -> Service:
+        return self.consent.service
+
+
+def citizen_consents(*, citizen: Citizen) -> list[ConsentView]:
+    """The citizen's consents, newest first, each with its whole history.
+
+    Queries: 1 consents (with service and pairwise id) + 1 status records + 1 key, whatever the
+    number of consents.
+    """
+    consents = list(
+        consents_with_state()
+        .filter(citizen=citizen)
+        .select_related("service", "subject")
+        .prefetch_related("statuses")
+        .order_by("-given_at", "pk")
+    )
+    if not consents:
+        return []
+    cipher = citizen_cipher(citizen=citizen, create=False)
+    now = timezone.now()
+    views = []
+    for consent in consents:
+        contents = consent_contents(consent, cipher)
+        history = [
+            StatusView(
+                seq=s.seq,
+                state=s.state,
+                actor=s.actor,
+                recorded_at=s.recorded_at,
+                digest=s.digest,
+                previous_id=s.previous_id,
+            )
+            for s in consent.statuses.all()
+        ]
+        views.append(
+            ConsentView(
+                consent=consent,
+                state=effective_state(consent, now=now),
+                fields=contents["fields"],
+                purpose=contents["purpose"],
+                history=history,
+            )
+        )
+    return views
+
+
+def consent_receipt(*, citizen: Citizen, consent_id: uuid.UUID) -> str | None:
+    """The compact JWS of the consent's receipt, for its citizen only."""
+    consent = Consent.objects.filter(pk=consent_id, citizen=citizen).first()
+    if consent is None:
+        return None
+    cipher = citizen_cipher(citizen=citizen, create=False)
+    receipt: str = cipher.open(
+        table=CONSENT_TABLE, row_id=consent.pk, field="receipt", ciphertext=consent.receipt
+    ).decode()
+    return receipt

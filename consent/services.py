@@ -1,0 +1,513 @@
+"""Writes of the consent domain: requests, decisions, withdrawals, expiry, and consented reads.
+
+A read writes an access-log entry, so it lives here with the other writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from consent import receipts
+from consent.models import (
+    Consent,
+    ConsentRequest,
+    ConsentState,
+    ConsentStatus,
+    RequestState,
+    Service,
+    ServicePurpose,
+    ServiceSubject,
+)
+from consent.selectors import (
+    CONSENT_TABLE,
+    citizen_hint_index,
+    consent_contents,
+    consents_with_state,
+    effective_state,
+    request_effective_state,
+)
+from wallet import catalogue, crypto
+from wallet.access_log import access_log_append
+from wallet.assurance import SENSITIVE_MIN_LOA, loa_at_least
+from wallet.keys import citizen_cipher
+from wallet.models import Citizen
+from wallet.selectors import CitizenWallet
+
+logger = logging.getLogger(__name__)
+
+MAX_FIELDS_PER_REQUEST = 100
+STATUS_DIGEST_PURPOSE = "consent-status-chain"
+
+
+class ConsentError(Exception):
+    """A request the domain refuses. The message is written for the caller; `code` is stable."""
+
+    def __init__(self, message: str, *, code: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.field = field
+
+
+def _not_found() -> ConsentError:
+    return ConsentError("No such consent request.", code="NOT_FOUND", field="id")
+
+
+# Requests
+
+
+def consent_request_create(
+    *,
+    service: Service,
+    field_ids: list[str],
+    purpose_code: str,
+    redirect_uri: str,
+    consent_expires_at: datetime | None = None,
+    citizen_hint: str | None = None,
+) -> ConsentRequest:
+    """File a service's request. Everything is checked against the registry before anything is
+    stored: fields the service did not register, an unknown purpose or a redirect URI that is not
+    the service's own are refused."""
+    if not service.is_active:
+        raise ConsentError("The service is suspended.", code="PERMISSION_DENIED")
+    wanted = list(dict.fromkeys(field_ids))
+    if not wanted:
+        raise ConsentError("Ask for at least one field.", code="INVALID", field="fields")
+    if len(wanted) > MAX_FIELDS_PER_REQUEST:
+        raise ConsentError("Too many fields in one request.", code="INVALID", field="fields")
+    known = set(catalogue.field_ids())
+    unknown = [f for f in wanted if f not in known]
+    if unknown:
+        raise ConsentError(
+            f"Unknown field ids: {', '.join(sorted(unknown)[:10])}.", code="INVALID", field="fields"
+        )
+    not_registered = [f for f in wanted if f not in set(service.allowed_fields)]
+    if not_registered:
+        raise ConsentError(
+            "The service is not registered for these fields: "
+            f"{', '.join(sorted(not_registered)[:10])}.",
+            code="PERMISSION_DENIED",
+            field="fields",
+        )
+    purpose = ServicePurpose.objects.filter(service=service, code=purpose_code).first()
+    if purpose is None:
+        raise ConsentError(
+            "The service has registered no such purpose.", code="INVALID", field="purpose"
+        )
+    if redirect_uri not in service.redirect_uri_list():
+        raise ConsentError(
+            "The redirect URI is not one the service registered.",
+            code="INVALID",
+            field="redirectUri",
+        )
+    now = timezone.now()
+    if consent_expires_at is not None:
+        if timezone.is_naive(consent_expires_at):
+            raise ConsentError(
+                "Give the expiry with a time zone.", code="INVALID", field="expiresAt"
+            )
+        if consent_expires_at <= now:
+            raise ConsentError("The expiry is in the past.", code="INVALID", field="expiresAt")
+        if consent_expires_at > now + timedelta(days=settings.WALLET_CONSENT_MAX_DAYS):
+            raise ConsentError(
+                f"A consent can last at most {settings.WALLET_CONSENT_MAX_DAYS} days.",
+                code="INVALID",
+                field="expiresAt",
+            )
+    hint_index = ""
+    if citizen_hint:
+        if len(citizen_hint) > 255:
+            raise ConsentError("The citizen hint is too long.", code="INVALID", field="citizenHint")
+        hint_index = citizen_hint_index(issuer=settings.OIDC_ISSUER, subject=citizen_hint)
+    return ConsentRequest.objects.create(
+        service=service,
+        purpose=purpose,
+        fields=wanted,
+        consent_expires_at=consent_expires_at,
+        redirect_uri=redirect_uri,
+        citizen_hint_index=hint_index,
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.WALLET_CONSENT_REQUEST_TTL_HOURS),
+    )
+
+
+def _request_for_citizen(
+    *, citizen: Citizen, request_id: str, lock: bool = False
+) -> ConsentRequest:
+    """The request, if the citizen may see it: theirs, hinted to them, or not yet anyone's."""
+    requests = ConsentRequest.objects.select_related("service", "purpose")
+    if lock:
+        requests = requests.select_for_update(of=("self",))
+    request = requests.filter(pk=request_id).first()
+    if request is None:
+        raise _not_found()
+    if request.citizen_id is not None:
+        if request.citizen_id != citizen.pk:
+            raise _not_found()
+    elif request.citizen_hint_index and request.citizen_hint_index != citizen_hint_index(
+        issuer=citizen.issuer, subject=citizen.subject
+    ):
+        raise _not_found()
+    return request
+
+
+def consent_request_open(*, citizen: Citizen, request_id: str) -> ConsentRequest:
+    """The citizen opens a request: an unclaimed one becomes theirs (the first to open it)."""
+    with transaction.atomic():
+        request = _request_for_citizen(citizen=citizen, request_id=request_id, lock=True)
+        if (
+            request.citizen_id is None
+            and request_effective_state(request) == RequestState.REQUESTED
+        ):
+            request.citizen = citizen
+            request.save(update_fields=["citizen"])
+    return request
+
+
+@dataclass(frozen=True)
+class Decision:
+    request: ConsentRequest
+    consent: Consent | None
+    redirect_url: str
+
+
+def _redirect_url(request: ConsentRequest) -> str:
+    parts = urlsplit(request.redirect_uri)
+    query = "&".join(
+        q
+        for q in (parts.query, urlencode({"consent_request": request.pk, "state": request.state}))
+        if q
+    )
+    return urlunsplit(parts._replace(query=query))
+
+
+def consent_request_decide(
+    *, citizen: Citizen, loa: str | None, request_id: str, approve: bool
+) -> Decision:
+    """Approve (a consent is given, with its receipt) or refuse a pending request. Sensitive fields
+    can only be granted from a login of substantial assurance or more."""
+    with transaction.atomic():
+        request = _request_for_citizen(citizen=citizen, request_id=request_id, lock=True)
+        state = request_effective_state(request)
+        if state == RequestState.EXPIRED:
+            raise ConsentError("The request has expired; ask the service again.", code="CONFLICT")
+        if state != RequestState.REQUESTED:
+            raise ConsentError("The request has already been decided.", code="CONFLICT")
+        now = timezone.now()
+        consent = None
+        if approve:
+            fields = [f for f in request.fields if f in set(request.service.allowed_fields)]
+            if not fields:
+                raise ConsentError(
+                    "The service is no longer registered for these fields.", code="CONFLICT"
+                )
+            if not loa_at_least(loa, SENSITIVE_MIN_LOA) and any(
+                catalogue.field_by_id(f).sensitive for f in fields
+            ):
+                raise ConsentError(
+                    "Some of these fields are sensitive: log in with strong authentication "
+                    "to share them.",
+                    code="INSUFFICIENT_ASSURANCE",
+                )
+            consent = _consent_give(
+                citizen=citizen, request=request, fields=fields, loa=loa, now=now
+            )
+        request.citizen = citizen
+        request.state = RequestState.GIVEN if approve else RequestState.REFUSED
+        request.decided_at = now
+        request.fields = []  # the service's ask is no longer needed; a consent keeps its own
+        request.save(update_fields=["citizen", "state", "decided_at", "fields"])
+    logger.info("consent request %s decided: %s", request.pk, request.state)
+    return Decision(request=request, consent=consent, redirect_url=_redirect_url(request))
+
+
+def _consent_give(
+    *, citizen: Citizen, request: ConsentRequest, fields: list[str], loa: str | None, now: datetime
+) -> Consent:
+    service, purpose = request.service, request.purpose
+    subject, _ = ServiceSubject.objects.get_or_create(service=service, citizen=citizen)
+    locked = Citizen.objects.select_for_update(no_key=True).get(pk=citizen.pk)
+    cipher = citizen_cipher(citizen=locked)
+    consent = Consent(
+        citizen=citizen,
+        service=service,
+        subject=subject,
+        request=request,
+        given_at=now,
+        expires_at=request.consent_expires_at,
+    )
+    purpose_snapshot = {
+        "code": purpose.code,
+        "description": {
+            "fi": purpose.description_fi,
+            "sv": purpose.description_sv,
+            "en": purpose.description_en,
+        },
+        "category": purpose.category,
+        "third_party_disclosure": purpose.third_party_disclosure,
+    }
+    consent.contents = cipher.seal_json(
+        table=CONSENT_TABLE,
+        row_id=consent.pk,
+        field="contents",
+        value={"fields": fields, "purpose": purpose_snapshot, "loa": loa},
+    )
+    receipt = receipts.receipt_sign(
+        receipts.receipt_build(
+            receipt_id=consent.receipt_id,
+            given_at=now,
+            expires_at=consent.expires_at,
+            pairwise_id=subject.pairwise_id,
+            service=service,
+            purpose=purpose,
+            fields=fields,
+        )
+    )
+    consent.receipt = cipher.seal(
+        table=CONSENT_TABLE, row_id=consent.pk, field="receipt", plaintext=receipt.encode()
+    )
+    consent.save(force_insert=True)
+    _status_append(consent=consent, state=ConsentState.GIVEN, actor=ConsentStatus.Actor.CITIZEN)
+    return consent
+
+
+# Status chain
+
+
+def status_digest(
+    *, consent_id: uuid.UUID, seq: int, state: str, actor: str, at: datetime, previous: str
+) -> str:
+    return crypto.content_digest(
+        purpose=STATUS_DIGEST_PURPOSE,
+        value=[str(consent_id), seq, state, actor, at.isoformat(), previous],
+    )
+
+
+def _status_append(
+    *, consent: Consent, state: str, actor: str, previous: ConsentStatus | None = None
+) -> ConsentStatus:
+    now = timezone.now()
+    seq = previous.seq + 1 if previous else 1
+    return ConsentStatus.objects.create(
+        consent=consent,
+        seq=seq,
+        state=state,
+        previous=previous,
+        actor=actor,
+        recorded_at=now,
+        digest=status_digest(
+            consent_id=consent.pk,
+            seq=seq,
+            state=state,
+            actor=actor,
+            at=now,
+            previous=previous.digest if previous else "",
+        ),
+    )
+
+
+def consent_history_verify(*, consent: Consent) -> str | None:
+    """None if the consent's status chain is intact, else what is wrong with it."""
+    previous: ConsentStatus | None = None
+    for status in consent.statuses.order_by("seq"):
+        expected_seq = previous.seq + 1 if previous else 1
+        if status.seq != expected_seq or status.previous_id != (previous.pk if previous else None):
+            return f"status {expected_seq} is missing or out of order"
+        digest = status_digest(
+            consent_id=consent.pk,
+            seq=status.seq,
+            state=status.state,
+            actor=status.actor,
+            at=status.recorded_at,
+            previous=previous.digest if previous else "",
+        )
+        if digest != status.digest:
+            return f"status {status.seq} was altered"
+        previous = status
+    if previous is None:
+        return "the consent has no status records"
+    return None
+
+
+def _final_status_append(*, consent: Consent, state: str, actor: str) -> ConsentStatus | None:
+    """Append a final state (withdrawn, expired) after the newest record, if still given.
+
+    The newest record is locked, and a record can have one successor only (a unique link), so a
+    withdrawal and an expiry racing each other cannot both be recorded.
+    """
+    newest = ConsentStatus.objects.select_for_update().filter(consent=consent).order_by("-seq")
+    previous = newest.first()
+    if previous is None or previous.state != ConsentState.GIVEN:
+        return None
+    return _status_append(consent=consent, state=state, actor=actor, previous=previous)
+
+
+def consent_withdraw(*, citizen: Citizen, consent_id: uuid.UUID) -> ConsentStatus:
+    """Withdraw a consent. It takes effect for the very next read: reads check the newest status
+    record, and this one is committed before the call returns."""
+    with transaction.atomic():
+        consent = Consent.objects.filter(pk=consent_id, citizen=citizen).first()
+        if consent is None:
+            raise ConsentError("No such consent.", code="NOT_FOUND", field="id")
+        try:
+            with transaction.atomic():
+                status = _final_status_append(
+                    consent=consent,
+                    state=ConsentState.WITHDRAWN,
+                    actor=ConsentStatus.Actor.CITIZEN,
+                )
+        except IntegrityError:
+            status = None
+        if status is None:
+            raise ConsentError("The consent is no longer in force.", code="CONFLICT", field="id")
+    logger.info("consent %s withdrawn", consent_id)
+    return status
+
+
+def consents_expire(*, now: datetime | None = None) -> int:
+    """Record the expiry of given consents past their end. Reads never wait for this: they check
+    the expiry time themselves."""
+    now = now or timezone.now()
+    # Withdrawn and expired are final: a consent with neither record is still given.
+    due = Consent.objects.filter(expires_at__lte=now).exclude(
+        statuses__state__in=[ConsentState.WITHDRAWN, ConsentState.EXPIRED]
+    )
+    recorded = 0
+    for consent in due.order_by("expires_at")[:10_000]:
+        try:
+            with transaction.atomic():
+                if _final_status_append(
+                    consent=consent, state=ConsentState.EXPIRED, actor=ConsentStatus.Actor.SYSTEM
+                ):
+                    recorded += 1
+        except IntegrityError:
+            continue  # withdrawn at the same moment: that record stands
+    return recorded
+
+
+def consent_requests_expire(*, now: datetime | None = None) -> int:
+    """Close requests nobody decided in time, and forget what they asked for."""
+    now = now or timezone.now()
+    return ConsentRequest.objects.filter(state=RequestState.REQUESTED, expires_at__lte=now).update(
+        state=RequestState.EXPIRED, fields=[], decided_at=now
+    )
+
+
+# Consented reads
+
+
+@dataclass(frozen=True)
+class ConsentedRecord:
+    kind: str
+    values: dict[str, Any]  # field id -> value, only granted fields
+
+
+@dataclass(frozen=True)
+class ConsentedRead:
+    citizen_id: uuid.UUID
+    request_id: str
+    records: list[ConsentedRecord] = field(default_factory=list)
+    granted_fields: list[str] = field(default_factory=list)
+    withheld_fields: list[str] = field(default_factory=list)
+
+
+def _kind_and_key(field_id: str) -> tuple[catalogue.RecordKind, str]:
+    kind_id, _, key = field_id.rpartition(".")
+    return catalogue.kind(kind_id), key
+
+
+def _consented_records(wallet: CitizenWallet, granted: list[str]) -> list[ConsentedRecord]:
+    by_kind: dict[str, list[str]] = {}
+    for field_id in granted:
+        kind, key = _kind_and_key(field_id)
+        by_kind.setdefault(kind.id, []).append(key)
+    records = []
+    for kind_id, keys in by_kind.items():
+        kind = catalogue.kind(kind_id)
+        if kind.kind is None:  # the profile
+            profile = wallet.profile
+            values = {kind.field_id(k): profile[k].value for k in keys if k in profile}
+            if values:
+                records.append(ConsentedRecord(kind=kind.id, values=values))
+            continue
+        for record in wallet.records(source=kind.source, kind=kind.kind):
+            values = {kind.field_id(k): record.get(k) for k in keys}
+            records.append(ConsentedRecord(kind=kind.id, values=values))
+    return records
+
+
+def citizen_data_read(
+    *, service: Service, pairwise_id: uuid.UUID, request_id: str, field_ids: list[str] | None
+) -> ConsentedRead | None:
+    """What the service may read of the citizen behind `pairwise_id`: exactly the fields under a
+    consent that is in force now, and the names of the rest. None if the id is not one this
+    service was given (another service's ids look the same as made-up ones).
+
+    Every read of a known citizen writes an access-log entry, also when nothing was shared.
+    Queries: 1 consents (with the citizen) + 1 key + 1 profile + 1 records + the log append.
+    """
+    if field_ids is not None:
+        known = set(catalogue.field_ids())
+        unknown = [f for f in field_ids if f not in known]
+        if unknown:
+            raise ConsentError(
+                f"Unknown field ids: {', '.join(sorted(unknown)[:10])}.",
+                code="INVALID",
+                field="fields",
+            )
+    consents = list(
+        consents_with_state()
+        .filter(service=service, subject__pairwise_id=pairwise_id)
+        .select_related("citizen")
+    )
+    if not consents:
+        return None
+    citizen = consents[0].citizen
+    if not citizen.is_active:
+        return None
+    registered = set(service.allowed_fields)
+    asked = list(dict.fromkeys(field_ids)) if field_ids is not None else service.allowed_fields
+    now = timezone.now()
+    live = [c for c in consents if effective_state(c, now=now) == ConsentState.GIVEN]
+    cipher = None
+    granted_set: set[str] = set()
+    purposes: list[str] = []
+    if live and service.is_active:
+        cipher = citizen_cipher(citizen=citizen, create=False)
+        for consent in live:
+            contents = consent_contents(consent, cipher)
+            granted_set.update(f for f in contents["fields"] if f in registered)
+            purposes.append(contents["purpose"]["code"])
+    granted = [f for f in asked if f in granted_set]
+    withheld = [f for f in asked if f not in granted_set]
+    records = _consented_records(CitizenWallet(citizen, cipher=cipher), granted) if granted else []
+    access_log_append(
+        citizen=citizen,
+        service_id=service.pk,
+        consent_id=live[0].pk if live else None,
+        cipher=cipher,
+        details={
+            "service": {"slug": service.slug, "name": service.name_en},
+            "fields": granted,
+            "withheld": withheld,
+            "purposes": sorted(set(purposes)),
+            "request_id": request_id,
+            "records": len(records),
+        },
+    )
+    return ConsentedRead(
+        citizen_id=pairwise_id,
+        request_id=request_id,
+        records=records,
+        granted_fields=granted,
+        withheld_fields=withheld,
+    )
