@@ -12,7 +12,15 @@ import httpx
 import pytest
 from django.db import connections
 
+from consent.demo import demo_services_seed
 from sandbox.demo import AINO_YOUTH_CARD, DEMO_USERS
+from tests.consent.conftest import (
+    CITIZEN_DATA,
+    CONSENT_REQUEST,
+    DECIDE,
+    REDIRECT_URIS,
+    REQUEST_CONSENT,
+)
 
 from .test_login_and_read import _browser_login
 
@@ -82,6 +90,36 @@ def _raw_bytes(connection) -> bytes:
     return b"\n".join(chunks)
 
 
+def _consent_and_read(live_server, sandbox, *, token: str) -> None:
+    """Aino consents to demo-service reading her email and card number; it reads them: a consent,
+    its receipt (a JWS) and an access-log entry now exist."""
+    demo_services_seed()
+    service = sandbox.client_credentials_token("demo-service", "demo-service-secret")
+
+    def call(query: str, bearer: str, **variables: object) -> dict:
+        response = httpx.post(
+            f"{live_server.url}/graphql/",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {bearer}"},
+            timeout=20,
+        )
+        return dict(response.json()["data"])
+
+    fields = ["profile.email", "youth.membership.membership_number"]
+    asked = call(
+        REQUEST_CONSENT,
+        service["access_token"],
+        fields=fields,
+        purpose="membership-check",
+        redirectUri=REDIRECT_URIS["demo-service"],
+    )
+    request_id = asked["requestConsent"]["request"]["id"]
+    call(DECIDE, token, id=request_id, approve=True)
+    outcome = call(CONSENT_REQUEST, service["access_token"], id=request_id)["consentRequest"]
+    read = call(CITIZEN_DATA, service["access_token"], id=outcome["citizenId"])["citizenData"]
+    assert sorted(read["grantedFields"]) == sorted(fields)
+
+
 def test_raw_database_holds_no_plaintext_personal_value(live_server, sandbox, settings):
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     for user in DEMO_USERS:
@@ -93,6 +131,7 @@ def test_raw_database_holds_no_plaintext_personal_value(live_server, sandbox, se
             timeout=20,
         )
         assert response.json()["data"]["syncMyData"]["sources"][0]["status"] == "SUCCEEDED"
+    _consent_and_read(live_server, sandbox, token=sandbox.password_token("aino")["access_token"])
     with httpx.Client(
         follow_redirects=True, timeout=20
     ) as browser:  # a session holding an ID token

@@ -1,0 +1,142 @@
+"""Consent services below the API: history chains, expiry, key rotation and erasure."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from consent import services
+from consent.demo import demo_services_seed
+from consent.models import Consent, ConsentRequest, ConsentStatus, RequestState
+from consent.selectors import citizen_consents, consent_receipt
+from tests.consent.test_queries import _citizen, _consent, _read
+from wallet import crypto, keys
+from wallet.services import citizen_erase
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def test_status_chain_verifies_and_an_edit_shows():
+    service = demo_services_seed()[0]
+    citizen = _citizen()
+    consent = _consent(citizen, service)
+    services.consent_withdraw(citizen=citizen, consent_id=consent.pk)
+    assert services.consent_history_verify(consent=consent) is None
+
+    # someone turns the withdrawal back into a grant in the database
+    ConsentStatus.objects.filter(consent=consent, seq=2).update(state="given")
+    assert services.consent_history_verify(consent=consent) == "status 2 was altered"
+
+
+def test_expiry_is_enforced_at_read_time_then_recorded():
+    service = demo_services_seed()[0]
+    citizen = _citizen()
+    consent = _consent(citizen, service)
+    assert _read(service, consent).granted_fields
+
+    Consent.objects.filter(pk=consent.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert _read(service, consent).granted_fields == []  # nothing recorded yet, still refused
+    [view] = citizen_consents(citizen=citizen)
+    assert view.state == "expired" and [h.state for h in view.history] == ["given"]
+
+    assert services.consents_expire() == 1
+    assert services.consents_expire() == 0  # recorded once
+    [view] = citizen_consents(citizen=citizen)
+    assert [(h.state, h.actor) for h in view.history] == [
+        ("given", "citizen"),
+        ("expired", "system"),
+    ]
+    with pytest.raises(services.ConsentError) as error:
+        services.consent_withdraw(citizen=citizen, consent_id=consent.pk)
+    assert error.value.code == "CONFLICT"
+
+
+def test_undecided_requests_expire_and_forget_what_they_asked():
+    service = demo_services_seed()[0]
+    request = services.consent_request_create(
+        service=service,
+        field_ids=["profile.email"],
+        purpose_code="membership-check",
+        redirect_uri=service.redirect_uri_list()[0],
+    )
+    ConsentRequest.objects.filter(pk=request.pk).update(expires_at=timezone.now())
+
+    with pytest.raises(services.ConsentError) as error:
+        services.consent_request_decide(
+            citizen=_citizen(), loa="high", request_id=request.pk, approve=True
+        )
+    assert error.value.code == "CONFLICT"
+    assert services.consent_requests_expire() == 1
+    request.refresh_from_db()
+    assert (request.state, request.fields) == (RequestState.EXPIRED, [])
+
+
+def test_decided_request_keeps_no_copy_of_the_fields():
+    service = demo_services_seed()[0]
+    consent = _consent(_citizen(), service)
+    assert ConsentRequest.objects.get(pk=consent.request_id).fields == []
+
+
+def test_suspended_service_reads_nothing_and_cannot_ask():
+    service = demo_services_seed()[0]
+    consent = _consent(_citizen(), service)
+    service.is_active = False
+    service.save()
+
+    assert _read(service, consent).granted_fields == []
+    with pytest.raises(services.ConsentError):
+        services.consent_request_create(
+            service=service,
+            field_ids=["profile.email"],
+            purpose_code="membership-check",
+            redirect_uri=service.redirect_uri_list()[0],
+        )
+
+
+def test_narrowed_registration_narrows_existing_consents():
+    service = demo_services_seed()[0]
+    consent = _consent(_citizen(), service)
+    service.allowed_fields = ["profile.email"]
+    service.save()
+
+    assert _read(service, consent).granted_fields == ["profile.email"]
+
+
+def test_data_key_rotation_reseals_consents_and_receipts():
+    service = demo_services_seed()[0]
+    citizen = _citizen()
+    consent = _consent(citizen, service)
+    receipt_before = consent_receipt(citizen=citizen, consent_id=consent.pk)
+    old_cipher = keys.citizen_cipher(citizen=citizen)
+
+    keys.data_key_rotate(citizen=citizen)
+    citizen.refresh_from_db()
+
+    assert consent_receipt(citizen=citizen, consent_id=consent.pk) == receipt_before
+    assert _read(service, consent).granted_fields
+    stored = Consent.objects.get(pk=consent.pk)
+    with pytest.raises(crypto.DecryptionError):
+        old_cipher.open(
+            table="consent_consent", row_id=stored.pk, field="contents", ciphertext=stored.contents
+        )
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_erasure_ends_every_consent_and_the_service_finds_nobody():
+    service = demo_services_seed()[0]
+    citizen = _citizen()
+    consent = _consent(citizen, service)
+    pairwise = consent.subject.pairwise_id
+
+    citizen_erase(citizen=citizen)
+
+    assert not Consent.objects.filter(pk=consent.pk).exists()
+    assert (
+        services.citizen_data_read(
+            service=service, pairwise_id=pairwise, request_id=str(uuid.uuid4()), field_ids=None
+        )
+        is None
+    )
