@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from consent.models import (
@@ -66,7 +67,7 @@ def request_effective_state(request: ConsentRequest, *, now: datetime | None = N
 
 
 def approval_url(request: ConsentRequest) -> str:
-    return f"{settings.WALLET_BASE_URL}/consent/{request.pk}/"
+    return settings.WALLET_BASE_URL + reverse("consent-request", args=[request.pk])
 
 
 def consent_requests_pending(*, citizen: Citizen) -> list[ConsentRequest]:

@@ -128,6 +128,7 @@ def consent_request_create(
         if len(citizen_hint) > 255:
             raise ConsentError("The citizen hint is too long.", code="INVALID", field="citizenHint")
         hint_index = citizen_hint_index(issuer=settings.OIDC_ISSUER, subject=citizen_hint)
+    _pending_limits_check(service=service, hint_index=hint_index, now=now)
     return ConsentRequest.objects.create(
         service=service,
         purpose=purpose,
@@ -138,6 +139,23 @@ def consent_request_create(
         created_at=now,
         expires_at=now + timedelta(hours=settings.WALLET_CONSENT_REQUEST_TTL_HOURS),
     )
+
+
+def _pending_limits_check(*, service: Service, hint_index: str, now: datetime) -> None:
+    """A service cannot flood one citizen's pending list, nor the wallet, with requests."""
+    pending = ConsentRequest.objects.filter(
+        service=service, state=RequestState.REQUESTED, expires_at__gt=now
+    )
+    if hint_index and (
+        pending.filter(citizen_hint_index=hint_index).count()
+        >= settings.WALLET_CONSENT_MAX_PENDING_PER_CITIZEN
+    ):
+        raise ConsentError(
+            "This citizen already has too many open requests from you; wait for a decision.",
+            code="RATE_LIMITED",
+        )
+    if pending.count() >= settings.WALLET_CONSENT_MAX_PENDING_PER_SERVICE:
+        raise ConsentError("You have too many open consent requests.", code="RATE_LIMITED")
 
 
 def _request_for_citizen(

@@ -255,6 +255,13 @@ WALLET_ADMIN_ROLE = env.str("WALLET_ADMIN_ROLE", default="wallet-admin")
 WALLET_CONSENT_REQUEST_TTL_HOURS = env.int("WALLET_CONSENT_REQUEST_TTL_HOURS", default=72)
 WALLET_CONSENT_MAX_DAYS = env.int("WALLET_CONSENT_MAX_DAYS", default=730)
 WALLET_CONSENT_JURISDICTION = env.str("WALLET_CONSENT_JURISDICTION", default="FI")
+# Open (undecided) requests a service may have for one hinted citizen, and in all.
+WALLET_CONSENT_MAX_PENDING_PER_CITIZEN = env.int(
+    "WALLET_CONSENT_MAX_PENDING_PER_CITIZEN", default=5
+)
+WALLET_CONSENT_MAX_PENDING_PER_SERVICE = env.int(
+    "WALLET_CONSENT_MAX_PENDING_PER_SERVICE", default=10_000
+)
 
 # --- Celery -------------------------------------------------------------------------------------
 # Without a broker, tasks run in-process (eagerly) so the embedded default needs no other service.

@@ -6,6 +6,7 @@ from django.shortcuts import redirect
 from django.urls import include, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from consent.views import consent_request_page
 from wallet import views
 from wallet.graphql.view import WalletGraphQLView
 
@@ -28,5 +29,6 @@ urlpatterns = [
     path(".well-known/jwks.json", views.jwks, name="jwks"),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("graphql/", WalletGraphQLView.as_view(), name="graphql"),
+    path("consent/<str:request_id>/", consent_request_page, name="consent-request"),
     path("admin/", admin.site.urls),
 ]

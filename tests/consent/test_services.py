@@ -140,3 +140,24 @@ def test_erasure_ends_every_consent_and_the_service_finds_nobody():
         )
         is None
     )
+
+
+def test_a_service_cannot_flood_a_citizens_pending_list(settings):
+    settings.WALLET_CONSENT_MAX_PENDING_PER_CITIZEN = 2
+    service = demo_services_seed()[0]
+
+    def ask(hint):
+        return services.consent_request_create(
+            service=service,
+            field_ids=["profile.email"],
+            purpose_code="membership-check",
+            redirect_uri=service.redirect_uri_list()[0],
+            citizen_hint=hint,
+        )
+
+    ask("sub-1")
+    ask("sub-1")
+    with pytest.raises(services.ConsentError) as error:
+        ask("sub-1")
+    assert error.value.code == "RATE_LIMITED"
+    ask("sub-2")  # another citizen's list is not full
