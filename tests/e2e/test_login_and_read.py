@@ -18,14 +18,6 @@ CARD_QUERY = """{ me {
 } }"""
 
 
-@pytest.fixture
-def browser_settings(settings, sandbox):
-    # The live server speaks plain HTTP, and httpx (like a browser) keeps Secure cookies off it.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    return settings
-
-
 def _csrf_from(html: str) -> str:
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     assert match, "no CSRF token in the form"
