@@ -54,6 +54,12 @@ def effective_state(consent: Consent, *, now: datetime | None = None) -> str:
     return state
 
 
+def consent_state(*, consent_id: uuid.UUID) -> str | None:
+    """The consent's effective state now (one query), or None if it is gone."""
+    consent = consents_with_state().filter(pk=consent_id).first()
+    return effective_state(consent) if consent else None
+
+
 def consent_contents(consent: Consent, cipher: crypto.CitizenCipher) -> dict[str, Any]:
     return cipher.open_json(
         table=CONSENT_TABLE, row_id=consent.pk, field="contents", ciphertext=consent.contents

@@ -376,6 +376,9 @@ def consent_withdraw(*, citizen: Citizen, consent_id: uuid.UUID) -> ConsentStatu
         consent = Consent.objects.filter(pk=consent_id, citizen=citizen).first()
         if consent is None:
             raise ConsentError("No such consent.", code="NOT_FOUND", field="id")
+        if effective_state(consent) == ConsentState.EXPIRED:
+            # Past its end already, recorded or not: expired is final, there is nothing to end.
+            raise ConsentError("The consent has expired.", code="CONFLICT", field="id")
         try:
             with transaction.atomic():
                 status = _final_status_append(

@@ -15,6 +15,7 @@ from consent.selectors import (
     ConsentView,
     approval_url,
     citizen_consents,
+    consent_state,
     consent_requests_pending,
     request_effective_state,
 )
@@ -143,6 +144,10 @@ class ConsentRequestType(graphene.ObjectType):
         description="On approval: the citizen's pairwise id for this service (for citizenData)."
     )
     consent_id = graphene.ID(description="On approval: the consent given.")
+    consent_state = graphene.Field(
+        ConsentStateEnum,
+        description="On approval: the consent's state now (withdrawn or expired later, maybe).",
+    )
 
     @staticmethod
     def resolve_state(root: ConsentRequest, info: Any) -> Any:
@@ -165,6 +170,12 @@ class ConsentRequestType(graphene.ObjectType):
     def resolve_consent_id(root: ConsentRequest, info: Any) -> Any:
         consent = getattr(root, "consent", None) if root.state == RequestState.GIVEN else None
         return consent.pk if consent else None
+
+    @staticmethod
+    def resolve_consent_state(root: ConsentRequest, info: Any) -> Any:
+        consent = getattr(root, "consent", None) if root.state == RequestState.GIVEN else None
+        state = consent_state(consent_id=consent.pk) if consent else None
+        return ConsentStateEnum.get(state) if state else None
 
 
 class ConsentStatusType(graphene.ObjectType):

@@ -89,6 +89,14 @@ def test_done_when_request_approve_read_log_withdraw(api, tokens, demo_services)
     assert "profile.email" in after["withheldFields"]
     assert "virtanen" not in str(after).lower()
 
+    # the service can tell the consent is no longer in force
+    state = api(
+        "query($id: String!) { consentRequest(id: $id) { state consentState } }",
+        tokens.service("demo-service"),
+        id=request["id"],
+    )["data"]["consentRequest"]
+    assert state == {"state": "GIVEN", "consentState": "WITHDRAWN"}
+
     # and that attempt is logged too, with nothing shared
     log = api(ACCESS_LOG, aino, first=10)["data"]["me"]["accessLog"]
     newest = log["edges"][0]["node"]
