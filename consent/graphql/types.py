@@ -15,8 +15,8 @@ from consent.selectors import (
     ConsentView,
     approval_url,
     citizen_consents,
-    consent_state,
     consent_requests_pending,
+    consent_state,
     request_effective_state,
 )
 from consent.services import ConsentedRead, ConsentedRecord
