@@ -14,12 +14,14 @@ import platform
 import subprocess
 import sys
 
-BENCHMARKS = ("crypto", "me", "rotation", "sweep", "workers")
+BENCHMARKS = ("crypto", "me", "rotation", "sweep", "workers", "consent")
 
 
 def _run_one(name: str, args: argparse.Namespace) -> dict[str, object]:
-    from bench import bench_crypto, bench_me, bench_rotation, bench_sweep
+    from bench import bench_crypto, bench_me, bench_rotation, bench_sweep, consent
 
+    if name == "consent":
+        return consent.run(rounds=args.rounds, seconds=args.seconds)
     if name == "crypto":
         return bench_crypto.run(rounds=args.rounds, calls=args.calls)
     if name == "me":
@@ -43,10 +45,11 @@ def main() -> int:
     parser.add_argument("--memory", action="store_true", help="sweep: peak memory instead of speed")
     parser.add_argument("--sources", default="youth,berths,library", help="sweep: which sources")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/14", help="for workers")
+    parser.add_argument("--seconds", type=float, default=2.5, help="consent: seconds per round")
     parser.add_argument("--only", choices=BENCHMARKS, action="append")
     args = parser.parse_args()
-    # `workers` needs a Redis broker: run it by name.
-    selected = args.only or [name for name in BENCHMARKS if name != "workers"]
+    # `workers` needs a Redis broker and `consent` PostgreSQL: run them by name.
+    selected = args.only or [name for name in BENCHMARKS if name not in ("workers", "consent")]
     print(
         f"# python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores",
         file=sys.stderr,
@@ -71,6 +74,8 @@ def main() -> int:
             str(args.citizens),
             "--records",
             str(args.records),
+            "--seconds",
+            str(args.seconds),
         ]
         failed += subprocess.run(command, check=False).returncode != 0
     return 1 if failed else 0

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from consent.models import Service, ServiceClient, ServicePurpose
+from consent.selectors import service_cache_clear
 from wallet import catalogue
 
 
@@ -94,6 +95,10 @@ class ServiceAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: Any) -> Any:
         return super().get_queryset(request).prefetch_related("clients")
+
+    def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        service_cache_clear()  # this process at once; the others within the cache's lifetime
 
     @admin.display(description="OIDC client ids")
     def client_ids(self, service: Service) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -21,16 +23,34 @@ from consent.models import (
     Service,
     ServiceClient,
 )
-from wallet import crypto
+from wallet import crypto, rawsql
 from wallet.keys import citizen_cipher
 from wallet.models import Citizen
 
 CONSENT_TABLE = Consent._meta.db_table
 
 
+# client id -> (valid until, the service or None): every API call asks, and the registry changes
+# rarely. A suspension still stops reads at once (the consents query checks it in the database);
+# a new or changed registration reaches other processes within WALLET_SERVICE_CACHE_SECONDS.
+_services_by_client: dict[str, tuple[float, Service | None]] = {}
+
+
 def service_by_client_id(client_id: str) -> Service | None:
+    now = time.monotonic()
+    cached = _services_by_client.get(client_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     client = ServiceClient.objects.select_related("service").filter(client_id=client_id).first()
-    return client.service if client else None
+    service = client.service if client else None
+    if len(_services_by_client) > 10_000:  # only valid tokens get here; bound it anyway
+        _services_by_client.clear()
+    _services_by_client[client_id] = (now + settings.WALLET_SERVICE_CACHE_SECONDS, service)
+    return service
+
+
+def service_cache_clear() -> None:
+    _services_by_client.clear()
 
 
 def citizen_hint_index(*, issuer: str, subject: str) -> str:
@@ -42,6 +62,55 @@ def consents_with_state() -> QuerySet[Consent]:
     """Consents annotated with `current_state`: the state of the newest status record."""
     newest = ConsentStatus.objects.filter(consent=OuterRef("pk")).order_by("-seq")
     return Consent.objects.annotate(current_state=Subquery(newest.values("state")[:1]))
+
+
+_GRANTS_FOR_READ = (
+    "SELECT c.id, c.expires_at, c.contents, z.id, z.data_key_generation, z.is_active, "
+    "(SELECT st.state FROM consent_consentstatus st WHERE st.consent_id = c.id "
+    "ORDER BY st.seq DESC LIMIT 1) "
+    "FROM consent_consent c "
+    "JOIN consent_servicesubject sub ON sub.id = c.subject_id "
+    "JOIN consent_service svc ON svc.id = c.service_id "
+    "JOIN wallet_citizen z ON z.id = c.citizen_id "
+    "WHERE c.service_id = %s AND sub.pairwise_id = %s AND svc.is_active = %s"
+)
+
+
+def consents_for_read(*, service_id: uuid.UUID, pairwise_id: uuid.UUID) -> list[Consent]:
+    """The service's consents from the citizen behind `pairwise_id` (none if the service is
+    suspended), each with `current_state` and a `citizen` carrying what a read needs.
+
+    Plain SQL in one statement (see wallet/rawsql.py): this runs on every consented read.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _GRANTS_FOR_READ,
+            [
+                rawsql.uuid_param(service_id, connection),
+                rawsql.uuid_param(pairwise_id, connection),
+                True,
+            ],
+        )
+        rows = cursor.fetchall()
+    consents = []
+    citizen = None
+    for pk, expires_at, contents, citizen_id, generation, is_active, state in rows:
+        if citizen is None:
+            citizen = Citizen(
+                pk=rawsql.as_uuid(citizen_id),
+                data_key_generation=generation,
+                is_active=bool(is_active),
+            )
+        consent = Consent(
+            pk=rawsql.as_uuid(pk),
+            expires_at=rawsql.aware(expires_at),
+            contents=contents,
+            citizen=citizen,
+            service_id=service_id,
+        )
+        consent.current_state = state  # type: ignore[attr-defined]
+        consents.append(consent)
+    return consents
 
 
 def effective_state(consent: Consent, *, now: datetime | None = None) -> str:

@@ -31,7 +31,7 @@ from consent.selectors import (
     CONSENT_TABLE,
     citizen_hint_index,
     consent_contents,
-    consents_with_state,
+    consents_for_read,
     effective_state,
     request_effective_state,
 )
@@ -485,11 +485,7 @@ def citizen_data_read(
                 code="INVALID",
                 field="fields",
             )
-    consents = list(
-        consents_with_state()
-        .filter(service=service, subject__pairwise_id=pairwise_id)
-        .select_related("citizen")
-    )
+    consents = consents_for_read(service_id=service.pk, pairwise_id=pairwise_id)
     if not consents:
         return None
     citizen = consents[0].citizen
@@ -502,7 +498,7 @@ def citizen_data_read(
     cipher = None
     granted_set: set[str] = set()
     purposes: list[str] = []
-    if live and service.is_active:
+    if live:
         cipher = citizen_cipher(citizen=citizen, create=False)
         for consent in live:
             contents = consent_contents(consent, cipher)
@@ -510,7 +506,15 @@ def citizen_data_read(
             purposes.append(contents["purpose"]["code"])
     granted = [f for f in asked if f in granted_set]
     withheld = [f for f in asked if f not in granted_set]
-    records = _consented_records(CitizenWallet(citizen, cipher=cipher), granted) if granted else []
+    records: list[ConsentedRecord] = []
+    if granted:
+        kinds = {_kind_and_key(f)[0] for f in granted}
+        wallet = CitizenWallet(
+            citizen,
+            cipher=cipher,
+            only_kinds=[(k.source, k.kind) for k in kinds if k.kind is not None],
+        )
+        records = _consented_records(wallet, granted)
     access_log_append(
         citizen=citizen,
         service_id=service.pk,

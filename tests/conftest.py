@@ -67,12 +67,14 @@ def sandbox_process(live_server):  # type: ignore[no-untyped-def]
 def _reset_cached_clients() -> None:
     from connectors.config import config_cache_clear
     from connectors.library import client as library_client
+    from consent.selectors import service_cache_clear
 
     bearer._jwks_client.cache_clear()
     transport.service_tokens = transport.ServiceTokens()
     transport.breaker.reset()
     library_client.tokens.clear()
     config_cache_clear()
+    service_cache_clear()
 
 
 def point_settings_at(settings, sandbox_process) -> None:  # type: ignore[no-untyped-def]

@@ -4,9 +4,9 @@ Each entry's mac is an HMAC (under a key derived from the index key, so nobody w
 database can forge a link) over the entry, its plaintext details and the previous entry's mac.
 `AccessLogHead` remembers the newest link, so deleting the last entry shows as well.
 
-Writes (`access_log_append`) lock the citizen row (FOR NO KEY UPDATE): appends for one citizen
-are serialised, and a data-key rotation, which locks the same row, cannot re-seal the log while
-an entry sealed under the old key is being added.
+Appends move the head with a compare-and-swap on (seq, key generation): two appends for one
+citizen cannot both take the same place, and a data-key rotation (which locks the head and moves
+its generation) cannot re-seal the log while an entry sealed under the old key is being added.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from wallet import crypto
+from wallet import crypto, rawsql
 from wallet.keys import cipher_from_key, citizen_cipher
 from wallet.models import AccessLogEntry, AccessLogHead, Citizen, CitizenKey
 
@@ -53,6 +53,31 @@ def entry_mac(
     )
 
 
+MAX_APPEND_ATTEMPTS = 20
+
+_HEAD = "SELECT seq, mac, generation FROM wallet_accessloghead WHERE citizen_id = %s"
+# Compare-and-swap the head and add the entry in one statement (PostgreSQL: a data-modifying
+# CTE). If another append or a data-key rotation moved the head first, nothing is written.
+_MOVE_HEAD_AND_INSERT = (
+    "WITH moved AS (UPDATE wallet_accessloghead SET seq = %s, mac = %s "
+    "WHERE citizen_id = %s AND seq = %s AND generation = %s RETURNING citizen_id) "
+    "INSERT INTO wallet_accesslogentry (citizen_id, seq, created_at, service_id, consent_id, "
+    "details, previous_mac, mac) SELECT citizen_id, %s, %s, %s, %s, %s, %s, %s FROM moved"
+)
+_MOVE_HEAD = (
+    "UPDATE wallet_accessloghead SET seq = %s, mac = %s "
+    "WHERE citizen_id = %s AND seq = %s AND generation = %s"
+)
+_INSERT = (
+    "INSERT INTO wallet_accesslogentry (citizen_id, seq, created_at, service_id, consent_id, "
+    "details, previous_mac, mac) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+class AppendContention(RuntimeError):
+    """The head kept moving under us: MAX_APPEND_ATTEMPTS appends by others in a row."""
+
+
 def access_log_append(
     *,
     citizen: Citizen,
@@ -60,20 +85,31 @@ def access_log_append(
     consent_id: uuid.UUID | None,
     details: dict[str, Any],
     cipher: crypto.CitizenCipher | None = None,
-) -> AccessLogEntry:
-    """Add an entry to the end of the citizen's chain. `cipher` saves a key fetch when the
-    caller already holds the citizen's key; it is used only if its generation is current."""
-    with transaction.atomic():
-        locked = (
-            Citizen.objects.select_for_update(no_key=True)
-            .only("id", "data_key_generation")
-            .get(pk=citizen.pk)
-        )
-        if cipher is None or cipher.generation != locked.data_key_generation:
-            cipher = citizen_cipher(citizen=locked)
-        head = AccessLogHead.objects.filter(citizen_id=citizen.pk).first()
-        seq = head.seq + 1 if head else 1
-        previous_mac = head.mac if head else ""
+) -> int:
+    """Add an entry to the end of the citizen's chain; returns its sequence number. `cipher`
+    saves a key fetch when the caller already holds the citizen's key; it is used only if its
+    generation is the head's.
+
+    Read the head, then move it with a compare-and-swap on (seq, key generation) in the same
+    statement that inserts the entry: two round trips and no explicit transaction on PostgreSQL
+    (SQLite runs the two writes in one write transaction). A lost race is retried. Plain SQL
+    (see wallet/rawsql.py): this runs on every consented read.
+    """
+    citizen_param = rawsql.uuid_param(citizen.pk, connection)
+    for _ in range(MAX_APPEND_ATTEMPTS):
+        with connection.cursor() as cursor:
+            cursor.execute(_HEAD, [citizen_param])
+            head = cursor.fetchone()
+        if head is None:  # a citizen made without a head (before the log existed)
+            AccessLogHead.objects.get_or_create(
+                citizen_id=citizen.pk,
+                defaults={"seq": 0, "mac": "", "generation": citizen.data_key_generation},
+            )
+            continue
+        previous_seq, previous_mac, generation = head
+        if cipher is None or cipher.generation != generation:
+            cipher = citizen_cipher(citizen=Citizen(pk=citizen.pk, data_key_generation=generation))
+        seq = previous_seq + 1
         created_at = timezone.now()
         mac = entry_mac(
             citizen_id=citizen.pk,
@@ -84,23 +120,29 @@ def access_log_append(
             details=details,
             previous_mac=previous_mac,
         )
-        entry = AccessLogEntry.objects.create(
-            citizen_id=citizen.pk,
-            seq=seq,
-            created_at=created_at,
-            service_id=service_id,
-            consent_id=consent_id,
-            details=cipher.seal_json(
-                table=ACCESS_LOG_TABLE, row_id=seq, field="details", value=details
-            ),
-            previous_mac=previous_mac,
-            mac=mac,
-        )
-        if head is None:
-            AccessLogHead.objects.create(citizen_id=citizen.pk, seq=seq, mac=mac)
+        head_params = [seq, mac, citizen_param, previous_seq, generation]
+        entry_params = [
+            seq,
+            rawsql.datetime_param(created_at, connection),
+            rawsql.uuid_param(service_id, connection),
+            rawsql.uuid_param(consent_id, connection) if consent_id else None,
+            cipher.seal_json(table=ACCESS_LOG_TABLE, row_id=seq, field="details", value=details),
+            previous_mac,
+            mac,
+        ]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(_MOVE_HEAD_AND_INSERT, head_params + entry_params)
+                appended = cursor.rowcount == 1
         else:
-            AccessLogHead.objects.filter(citizen_id=citizen.pk).update(seq=seq, mac=mac)
-    return entry
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(_MOVE_HEAD, head_params)
+                appended = cursor.rowcount == 1
+                if appended:
+                    cursor.execute(_INSERT, [citizen_param, *entry_params])
+        if appended:
+            return seq
+    raise AppendContention(f"could not append to the access log of {citizen.pk}")
 
 
 @dataclass(frozen=True)
@@ -205,7 +247,8 @@ def access_log_verify(*, citizen_ids: list[uuid.UUID] | None = None) -> Iterator
     citizens = Citizen.objects.order_by("pk")
     if citizen_ids is not None:
         citizens = citizens.filter(pk__in=citizen_ids)
-    with_log = citizens.filter(access_log_head__isnull=False) | citizens.filter(
+    # a head still at 0 with no entries is an empty chain: nothing to walk
+    with_log = citizens.filter(access_log_head__seq__gt=0) | citizens.filter(
         access_log__isnull=False
     )
     for citizen in with_log.distinct().only("id", "data_key_generation").iterator():

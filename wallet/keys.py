@@ -18,9 +18,9 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Field, Q
 from django.utils import timezone
 
-from wallet import crypto, sealed
+from wallet import crypto, rawsql, sealed
 from wallet.db_router import KEYSTORE
-from wallet.models import Citizen, CitizenKey
+from wallet.models import AccessLogHead, Citizen, CitizenKey
 
 
 def citizen_key_create(*, citizen_id: UUID) -> crypto.CitizenCipher:
@@ -55,13 +55,38 @@ def cipher_from_key(key: CitizenKey, *, generation: int) -> crypto.CitizenCipher
     return crypto.CitizenCipher(citizen_id=key.citizen_id, generation=generation, data_key=data_key)
 
 
+_KEY_COLUMNS = (
+    "generation",
+    "kek_version",
+    "wrapped_key",
+    "pending_generation",
+    "pending_kek_version",
+    "pending_wrapped_key",
+)
+
+
+def citizen_key_get(citizen_id: UUID) -> CitizenKey | None:
+    """The citizen's wrapped key, or None. Plain SQL: every read of personal data starts here."""
+    connection = connections[KEYSTORE]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generation, kek_version, wrapped_key, pending_generation, "
+            "pending_kek_version, pending_wrapped_key FROM wallet_citizenkey WHERE citizen_id = %s",
+            [rawsql.uuid_param(citizen_id, connection)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return CitizenKey(citizen_id=citizen_id, **dict(zip(_KEY_COLUMNS, row, strict=True)))
+
+
 def citizen_cipher(*, citizen: Citizen, create: bool = True) -> crypto.CitizenCipher:
     """The citizen's unwrapped data key for the generation their data is sealed under.
 
     Keep it no longer than the request or task at hand. Writers call this after locking the
     citizen row, so a concurrent data-key rotation cannot slip in between.
     """
-    key = CitizenKey.objects.filter(citizen_id=citizen.pk).first()
+    key = citizen_key_get(citizen.pk)
     if key is None:
         if not create or citizen.data_key_generation != 1:
             raise crypto.MissingKeyError("the citizen has no data key (never created, or erased)")
@@ -258,12 +283,17 @@ def data_key_rotate(*, citizen: Citizen) -> DataKeyRotationSummary:
     rows = 0
     with transaction.atomic(using="default"):
         locked = Citizen.objects.select_for_update().get(pk=citizen.pk)
+        # The access log's head too: appends compare-and-swap it, so none can slip in sealed
+        # under the old key while the log is re-sealed.
+        heads = AccessLogHead.objects.select_for_update().filter(citizen=locked)
+        list(heads)
         if locked.data_key_generation != new_generation:
             old = cipher_from_key(key, generation=locked.data_key_generation)
             new = cipher_from_key(key, generation=new_generation)
             rows = sealed.reseal_citizen(citizen=locked, old=old, new=new)
             locked.data_key_generation = new_generation
             locked.save(update_fields=["data_key_generation"])
+        heads.update(generation=new_generation)
 
     with transaction.atomic(using=KEYSTORE):
         key = CitizenKey.objects.select_for_update().get(citizen_id=citizen.pk)

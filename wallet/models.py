@@ -159,13 +159,19 @@ class AccessLogEntry(models.Model):
 
 
 class AccessLogHead(models.Model):
-    """The newest link of a citizen's access-log chain: deleting the last entry shows too."""
+    """The newest link of a citizen's access-log chain: deleting the last entry shows too.
+
+    Appends move it with a compare-and-swap on (seq, generation), so `generation` mirrors the
+    citizen's `data_key_generation`: a data-key rotation moves both under one lock, and an entry
+    sealed under the old key can then never be appended after the log was re-sealed.
+    """
 
     citizen = models.OneToOneField(
         Citizen, on_delete=models.CASCADE, primary_key=True, related_name="access_log_head"
     )
     seq = models.PositiveBigIntegerField()
     mac = models.CharField(max_length=64)
+    generation = models.PositiveIntegerField(default=1)
 
     def __str__(self) -> str:
         return f"Access log head of {self.citizen_id}"

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from wallet import catalogue, crypto
 from wallet.keys import citizen_cipher, citizen_key_destroy
-from wallet.models import Citizen, DataRecord, Profile
+from wallet.models import AccessLogHead, Citizen, DataRecord, Profile
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,10 @@ def citizen_get_or_create(*, issuer: str, subject: str) -> tuple[Citizen, bool]:
     try:
         with transaction.atomic():
             citizen.save(force_insert=True)
+            # The access log's chain starts empty: reads then always find a head to lock.
+            AccessLogHead.objects.create(
+                citizen=citizen, seq=0, mac="", generation=citizen.data_key_generation
+            )
     except IntegrityError:  # a concurrent first request won
         return Citizen.objects.get(issuer=issuer, subject=subject), False
     return citizen, True

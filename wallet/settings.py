@@ -105,8 +105,13 @@ DATABASES = {
     "keys": env.db_url("KEYSTORE_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'keys.sqlite3'}"),
 }
 DATABASE_ROUTERS = ["wallet.db_router.KeyStoreRouter"]
+# Connections are kept between requests (re-checked before reuse): opening two per request
+# (data and key store) would cost more than a whole consented read.
+_CONN_MAX_AGE = env.int("DATABASE_CONN_MAX_AGE", default=60)
 for _database in DATABASES.values():
     _database["ATOMIC_REQUESTS"] = False
+    _database["CONN_MAX_AGE"] = _CONN_MAX_AGE
+    _database["CONN_HEALTH_CHECKS"] = True
     if _database["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the in-process sync write while pages are read; a busy timeout instead of
         # "database is locked" when two writers meet.
@@ -255,6 +260,8 @@ WALLET_ADMIN_ROLE = env.str("WALLET_ADMIN_ROLE", default="wallet-admin")
 WALLET_CONSENT_REQUEST_TTL_HOURS = env.int("WALLET_CONSENT_REQUEST_TTL_HOURS", default=72)
 WALLET_CONSENT_MAX_DAYS = env.int("WALLET_CONSENT_MAX_DAYS", default=730)
 WALLET_CONSENT_JURISDICTION = env.str("WALLET_CONSENT_JURISDICTION", default="FI")
+# How long a process remembers which client ids are registered services.
+WALLET_SERVICE_CACHE_SECONDS = env.float("WALLET_SERVICE_CACHE_SECONDS", default=10.0)
 # Open (undecided) requests a service may have for one hinted citizen, and in all.
 WALLET_CONSENT_MAX_PENDING_PER_CITIZEN = env.int(
     "WALLET_CONSENT_MAX_PENDING_PER_CITIZEN", default=5

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from consent.demo import demo_services_seed
+from consent.selectors import service_cache_clear
 
 SERVICE_SECRETS = {"demo-service": "demo-service-secret", "demo-service-2": "demo-service-2-secret"}
 REDIRECT_URIS = {
@@ -17,6 +18,7 @@ REDIRECT_URIS = {
 
 @pytest.fixture
 def demo_services(db):  # type: ignore[no-untyped-def]
+    service_cache_clear()  # a registry cached by an earlier test's process state
     return {service.slug: service for service in demo_services_seed()}
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from consent.demo import DEMO_SERVICES
 from consent.models import Consent, ConsentStatus, Service
+from consent.selectors import service_cache_clear
 from consent.services import consents_expire
 from sandbox.demo import AINO, AINO_YOUTH_CARD
 from tests.consent.conftest import (
@@ -442,6 +443,7 @@ SUSPENDED_CALLS = {
 def test_suspended_service_token_is_refused(client, api, tokens, demo_services, operation):
     given = grant(api, tokens, service="demo-service", citizen="aino", fields=REGISTERED)
     Service.objects.filter(slug="demo-service").update(is_active=False)
+    service_cache_clear()  # as the admin's save does
     query, variables = SUSPENDED_CALLS[operation]
     ids = {"request": given["id"], "citizen": given["citizenId"]}
     variables = {k: ids.get(v, v) if isinstance(v, str) else v for k, v in variables.items()}

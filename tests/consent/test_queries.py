@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from consent import services
 from consent.demo import demo_services_seed
@@ -56,10 +57,16 @@ def _read(service, consent):
     )
 
 
+def _append_queries() -> int:
+    # PostgreSQL: read the head, then move it and insert the entry in one statement. SQLite: read
+    # the head, then savepoint, move, insert, release (no data-modifying CTEs there).
+    return 2 if connection.vendor == "postgresql" else 5
+
+
 # data: 1 consents with their newest state and the citizen, 1 profile, 1 records, then the log
-# append: savepoint, lock the citizen row, read the head, insert the entry, move the head,
-# release; key store: 1 data key
-READ_QUERIES = {"default": 9, "keys": 1}
+# append; key store: 1 data key
+def _read_queries() -> dict[str, int]:
+    return {"default": 3 + _append_queries(), "keys": 1}
 
 
 @pytest.mark.parametrize(("consents", "earlier_reads"), [(1, 0), (10, 0), (1, 50), (10, 50)])
@@ -70,7 +77,7 @@ def test_consented_read_queries_are_constant(consents, earlier_reads):
     for _ in range(earlier_reads):
         _read(service, granted[0])
 
-    with assert_num_queries(**READ_QUERIES):
+    with assert_num_queries(**_read_queries()):
         read = _read(service, granted[-1])
     assert read.granted_fields == FIELDS
 
@@ -82,7 +89,7 @@ def test_read_without_a_consent_in_force_costs_no_more_and_shares_nothing():
     services.consent_withdraw(citizen=citizen, consent_id=consent.pk)
 
     # no profile or records are loaded; the log append still needs the key to seal its entry
-    with assert_num_queries(default=7, keys=1):
+    with assert_num_queries(default=1 + _append_queries(), keys=1):
         read = _read(service, consent)
     assert read.granted_fields == [] and read.records == []
 

@@ -86,7 +86,7 @@ def test_suspended_service_reads_nothing_and_cannot_ask():
     service.is_active = False
     service.save()
 
-    assert _read(service, consent).granted_fields == []
+    assert _read(service, consent) is None  # as if it had never been given an id
     with pytest.raises(services.ConsentError):
         services.consent_request_create(
             service=service,

@@ -18,6 +18,7 @@ class Migration(migrations.Migration):
                 ('citizen', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='access_log_head', serialize=False, to=settings.AUTH_USER_MODEL)),
                 ('seq', models.PositiveBigIntegerField()),
                 ('mac', models.CharField(max_length=64)),
+                ('generation', models.PositiveIntegerField(default=1)),
             ],
         ),
         migrations.CreateModel(
