@@ -200,7 +200,7 @@ def _query_table(*, service: Any, issuer: str, token: str) -> dict[str, Any]:
 
 
 @contextmanager
-def _gunicorn(env: dict[str, str], log_path: Path) -> Iterator[str]:
+def _gunicorn(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, int]]:
     import httpx
 
     from sandbox.harness import free_port
@@ -238,7 +238,7 @@ def _gunicorn(env: dict[str, str], log_path: Path) -> Iterator[str]:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        yield base_url
+        yield base_url, process.pid
     finally:
         process.terminate()
         try:
@@ -248,12 +248,48 @@ def _gunicorn(env: dict[str, str], log_path: Path) -> Iterator[str]:
             process.wait(timeout=5)
 
 
+def _process_cpu_seconds(predicate: Callable[[int, str, int], bool]) -> float:
+    """User + system CPU of the processes `predicate(pid, comm, ppid)` picks, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        if predicate(int(entry), comm, int(fields[1])):
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def _cpu_by_party(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the wallet's gunicorn (master and workers), of PostgreSQL (every
+    postgres process) and of this process (the load generator)."""
+    return {
+        "server": _process_cpu_seconds(lambda pid, comm, ppid: server_pid in (pid, ppid)),
+        "postgres": _process_cpu_seconds(lambda pid, comm, ppid: comm.startswith("postgres")),
+        "client": sum(os.times()[:2]),
+    }
+
+
 def _alternating_rounds(
-    sides: dict[str, Callable[[int, int], None]], *, rounds: int, seconds: float
-) -> dict[str, list[float]]:
+    sides: dict[str, Callable[[int, int], None]],
+    *,
+    rounds: int,
+    seconds: float,
+    server_pid: int,
+) -> tuple[dict[str, list[float]], dict[str, dict[str, float]]]:
     """Requests per second of each side: every client drives one side until the round's end; the
-    sides take turns, the order flipping each round (the machine is noisy)."""
+    sides take turns, the order flipping each round (the machine is noisy). Also the CPU each
+    party spent per request of each side, over all rounds."""
     rates: dict[str, list[float]] = {name: [] for name in sides}
+    cpu: dict[str, dict[str, float]] = {name: {} for name in sides}
+    requests: dict[str, int] = dict.fromkeys(sides, 0)
 
     def drive(request: Callable[[int, int], None], client: int, deadline: float) -> int:
         done = 0
@@ -264,25 +300,41 @@ def _alternating_rounds(
 
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
 
-        def one_round(request: Callable[[int, int], None], duration: float) -> float:
+        def one_round(request: Callable[[int, int], None], duration: float) -> tuple[float, int]:
             started = time.perf_counter()
             futures = [
                 pool.submit(drive, request, client, started + duration) for client in range(CLIENTS)
             ]
             done = sum(future.result() for future in futures)
-            return done / (time.perf_counter() - started)
+            return done / (time.perf_counter() - started), done
 
         for request in sides.values():  # warm up: connections, JWKS, parsed queries per worker
             one_round(request, 1.0)
         names = list(sides)
         for round_number in range(rounds):
             for name in names if round_number % 2 == 0 else reversed(names):
-                rates[name].append(one_round(sides[name], seconds))
-    return rates
+                before = _cpu_by_party(server_pid)
+                rate, done = one_round(sides[name], seconds)
+                after = _cpu_by_party(server_pid)
+                rates[name].append(rate)
+                requests[name] += done
+                for party in after:
+                    cpu[name][party] = cpu[name].get(party, 0.0) + after[party] - before[party]
+    cpu_ms = {
+        name: {party: round(1000 * spent / requests[name], 2) for party, spent in parties.items()}
+        for name, parties in cpu.items()
+    }
+    return rates, cpu_ms
 
 
 def _load(
-    *, base_url: str, token: str, pairwise_ids: list[uuid.UUID], rounds: int, seconds: float
+    *,
+    base_url: str,
+    server_pid: int,
+    token: str,
+    pairwise_ids: list[uuid.UUID],
+    rounds: int,
+    seconds: float,
 ) -> dict[str, Any]:
     import json
 
@@ -308,10 +360,11 @@ def _load(
         assert response.status_code == 200, response.text
 
     try:
-        rates = _alternating_rounds(
+        rates, cpu_ms = _alternating_rounds(
             {"consented_read": consented_read, "token_echo": token_echo},
             rounds=rounds,
             seconds=seconds,
+            server_pid=server_pid,
         )
     finally:
         for client in clients:
@@ -325,6 +378,7 @@ def _load(
         "ratio_per_round_min_max": [round(min(pairs), 3), round(max(pairs), 3)],
         "reads_per_second_each_round": [round(r, 1) for r in rates["consented_read"]],
         "echo_per_second_each_round": [round(e, 1) for e in rates["token_echo"]],
+        "cpu_ms_per_request": cpu_ms,
     }
 
 
@@ -386,9 +440,10 @@ def run(*, rounds: int, seconds: float) -> dict[str, Any]:
             "benchmark": "consented reads vs a JWT-authenticated JSON view, gunicorn + PostgreSQL"
         }
         for name, server_env in servers.items():
-            with _gunicorn(server_env, workdir / f"gunicorn-{name}.log") as base_url:
+            with _gunicorn(server_env, workdir / f"gunicorn-{name}.log") as (base_url, pid):
                 result[name] = _load(
                     base_url=base_url,
+                    server_pid=pid,
                     token=token,
                     pairwise_ids=pairwise_ids,
                     rounds=rounds,

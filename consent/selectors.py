@@ -24,6 +24,7 @@ from consent.models import (
     ServiceClient,
 )
 from wallet import crypto, rawsql
+from wallet.access_log import LogHead
 from wallet.keys import citizen_cipher
 from wallet.models import Citizen
 
@@ -67,18 +68,29 @@ def consents_with_state() -> QuerySet[Consent]:
 _GRANTS_FOR_READ = (
     "SELECT c.id, c.expires_at, c.contents, z.id, z.data_key_generation, z.is_active, "
     "(SELECT st.state FROM consent_consentstatus st WHERE st.consent_id = c.id "
-    "ORDER BY st.seq DESC LIMIT 1) "
+    "ORDER BY st.seq DESC LIMIT 1), h.seq, h.mac, h.generation "
     "FROM consent_consent c "
     "JOIN consent_servicesubject sub ON sub.id = c.subject_id "
     "JOIN consent_service svc ON svc.id = c.service_id "
     "JOIN wallet_citizen z ON z.id = c.citizen_id "
+    "LEFT JOIN wallet_accessloghead h ON h.citizen_id = c.citizen_id "
     "WHERE c.service_id = %s AND sub.pairwise_id = %s AND svc.is_active = %s"
 )
 
 
-def consents_for_read(*, service_id: uuid.UUID, pairwise_id: uuid.UUID) -> list[Consent]:
-    """The service's consents from the citizen behind `pairwise_id` (none if the service is
-    suspended), each with `current_state` and a `citizen` carrying what a read needs.
+@dataclass(frozen=True)
+class ReadTarget:
+    """Who a service's read is about and its consents, each with `current_state`; and the head
+    of the citizen's access log, for the entry the read will add."""
+
+    citizen: Citizen
+    consents: list[Consent]
+    log_head: LogHead | None
+
+
+def consents_for_read(*, service_id: uuid.UUID, pairwise_id: uuid.UUID) -> ReadTarget | None:
+    """The citizen behind `pairwise_id` for this service and their consents to it; None if the
+    id is not this service's, or the service is suspended.
 
     Plain SQL in one statement (see wallet/rawsql.py): this runs on every consented read.
     """
@@ -92,15 +104,14 @@ def consents_for_read(*, service_id: uuid.UUID, pairwise_id: uuid.UUID) -> list[
             ],
         )
         rows = cursor.fetchall()
+    if not rows:
+        return None
+    _, _, _, citizen_id, generation, is_active, _, head_seq, head_mac, head_generation = rows[0]
+    citizen = Citizen(
+        pk=rawsql.as_uuid(citizen_id), data_key_generation=generation, is_active=bool(is_active)
+    )
     consents = []
-    citizen = None
-    for pk, expires_at, contents, citizen_id, generation, is_active, state in rows:
-        if citizen is None:
-            citizen = Citizen(
-                pk=rawsql.as_uuid(citizen_id),
-                data_key_generation=generation,
-                is_active=bool(is_active),
-            )
+    for pk, expires_at, contents, *_, state, _, _, _ in rows:
         consent = Consent(
             pk=rawsql.as_uuid(pk),
             expires_at=rawsql.aware(expires_at),
@@ -110,7 +121,8 @@ def consents_for_read(*, service_id: uuid.UUID, pairwise_id: uuid.UUID) -> list[
         )
         consent.current_state = state  # type: ignore[attr-defined]
         consents.append(consent)
-    return consents
+    head = LogHead(head_seq, head_mac, head_generation) if head_seq is not None else None
+    return ReadTarget(citizen=citizen, consents=consents, log_head=head)
 
 
 def effective_state(consent: Consent, *, now: datetime | None = None) -> str:

@@ -485,10 +485,10 @@ def citizen_data_read(
                 code="INVALID",
                 field="fields",
             )
-    consents = consents_for_read(service_id=service.pk, pairwise_id=pairwise_id)
-    if not consents:
+    target = consents_for_read(service_id=service.pk, pairwise_id=pairwise_id)
+    if target is None:
         return None
-    citizen = consents[0].citizen
+    citizen, consents = target.citizen, target.consents
     if not citizen.is_active:
         return None
     registered = set(service.allowed_fields)
@@ -520,6 +520,7 @@ def citizen_data_read(
         service_id=service.pk,
         consent_id=live[0].pk if live else None,
         cipher=cipher,
+        head=target.log_head,
         details={
             "service": {"slug": service.slug, "name": service.name_en},
             "fields": granted,

@@ -74,6 +74,15 @@ _INSERT = (
 )
 
 
+@dataclass(frozen=True)
+class LogHead:
+    """The head as a caller read it (e.g. joined into its own statement): saves a round trip."""
+
+    seq: int
+    mac: str
+    generation: int
+
+
 class AppendContention(RuntimeError):
     """The head kept moving under us: MAX_APPEND_ATTEMPTS appends by others in a row."""
 
@@ -85,10 +94,12 @@ def access_log_append(
     consent_id: uuid.UUID | None,
     details: dict[str, Any],
     cipher: crypto.CitizenCipher | None = None,
+    head: LogHead | None = None,
 ) -> int:
     """Add an entry to the end of the citizen's chain; returns its sequence number. `cipher`
     saves a key fetch when the caller already holds the citizen's key; it is used only if its
-    generation is the head's.
+    generation is the head's. `head`, if the caller read it, is tried first (a stale one only
+    costs a retry).
 
     Read the head, then move it with a compare-and-swap on (seq, key generation) in the same
     statement that inserts the entry: two round trips and no explicit transaction on PostgreSQL
@@ -97,16 +108,19 @@ def access_log_append(
     """
     citizen_param = rawsql.uuid_param(citizen.pk, connection)
     for _ in range(MAX_APPEND_ATTEMPTS):
-        with connection.cursor() as cursor:
-            cursor.execute(_HEAD, [citizen_param])
-            head = cursor.fetchone()
-        if head is None:  # a citizen made without a head (before the log existed)
-            AccessLogHead.objects.get_or_create(
-                citizen_id=citizen.pk,
-                defaults={"seq": 0, "mac": "", "generation": citizen.data_key_generation},
-            )
-            continue
-        previous_seq, previous_mac, generation = head
+        if head is None:
+            with connection.cursor() as cursor:
+                cursor.execute(_HEAD, [citizen_param])
+                row = cursor.fetchone()
+            if row is None:  # a citizen made without a head (before the log existed)
+                AccessLogHead.objects.get_or_create(
+                    citizen_id=citizen.pk,
+                    defaults={"seq": 0, "mac": "", "generation": citizen.data_key_generation},
+                )
+                continue
+            head = LogHead(*row)
+        previous_seq, previous_mac, generation = head.seq, head.mac, head.generation
+        head = None  # read afresh if this attempt loses the race
         if cipher is None or cipher.generation != generation:
             cipher = citizen_cipher(citizen=Citizen(pk=citizen.pk, data_key_generation=generation))
         seq = previous_seq + 1

@@ -50,8 +50,8 @@ class _RecordRow:
 class CitizenWallet:
     """Everything the wallet holds for one citizen, loaded with a fixed number of queries.
 
-    1 query for the data key, 1 for the profile, 1 for all data records, whatever their number;
-    each payload is decrypted once, on first use.
+    1 query for the data key, 1 for the profile and all data records together, whatever their
+    number; each payload is decrypted once, on first use.
     """
 
     def __init__(
@@ -75,30 +75,33 @@ class CitizenWallet:
 
     @cached_property
     def profile(self) -> dict[str, ProfileValue]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT payload FROM wallet_profile WHERE citizen_id = %s",
-                [rawsql.uuid_param(self.citizen.pk, connection)],
-            )
-            row = cursor.fetchone()
-        if row is None or self._cipher is None:
+        payload = self._loaded[0]
+        if payload is None or self._cipher is None:
             return {}
         entries = self._cipher.open_json(
-            table=PROFILE_TABLE, row_id=self.citizen.pk, field="payload", ciphertext=row[0]
+            table=PROFILE_TABLE, row_id=self.citizen.pk, field="payload", ciphertext=payload
         )
         return {key: ProfileValue(**entry) for key, entry in entries.items()}
 
     @cached_property
-    def _records_by_kind(self) -> dict[tuple[str, str], list[_RecordRow]]:
-        # Plain SQL: this runs on every read of the wallet (see wallet/rawsql.py for why).
+    def _loaded(self) -> tuple[Any, dict[tuple[str, str], list[_RecordRow]]]:
+        """The sealed profile and records, in one statement (plain SQL: this runs on every read
+        of a wallet, see wallet/rawsql.py). Row 0 of the union is the profile."""
+        citizen = rawsql.uuid_param(self.citizen.pk, connection)
         sql = (
-            "SELECT id, source, kind, state, fetched_at, upstream_modified_at, payload "
-            "FROM wallet_datarecord WHERE citizen_id = %s"
+            "SELECT 0 AS part, NULL AS id, NULL AS source, NULL AS kind, NULL AS state, "
+            "NULL AS fetched_at, NULL AS modified_at, payload, NULL AS created_at "
+            "FROM wallet_profile WHERE citizen_id = %s"
         )
-        params: list[Any] = [rawsql.uuid_param(self.citizen.pk, connection)]
-        if self.only_kinds is not None:
-            if not self.only_kinds:
-                return {}
+        params: list[Any] = [citizen]
+        if self.only_kinds is None or self.only_kinds:
+            sql += (
+                " UNION ALL SELECT 1, id, source, kind, state, fetched_at, upstream_modified_at, "
+                "payload, created_at FROM wallet_datarecord WHERE citizen_id = %s"
+            )
+            params.append(citizen)
+        if self.only_kinds:
+            # placeholders only: every value goes in `params`
             sql += (
                 " AND state = %s AND ("
                 + " OR ".join(["(source = %s AND kind = %s)"] * len(self.only_kinds))
@@ -108,10 +111,14 @@ class CitizenWallet:
             for source, kind in self.only_kinds:
                 params += [source, kind]
         with connection.cursor() as cursor:
-            cursor.execute(sql + " ORDER BY created_at, id", params)
+            cursor.execute(sql + " ORDER BY part, created_at, id", params)
             rows = cursor.fetchall()
+        profile_payload = None
         grouped: dict[tuple[str, str], list[_RecordRow]] = defaultdict(list)
-        for pk, source, kind, state, fetched_at, modified_at, payload in rows:
+        for part, pk, source, kind, state, fetched_at, modified_at, payload, _ in rows:
+            if part == 0:
+                profile_payload = payload
+                continue
             grouped[(source, kind)].append(
                 _RecordRow(
                     id=rawsql.as_uuid(pk),
@@ -121,7 +128,11 @@ class CitizenWallet:
                     payload=payload,
                 )
             )
-        return grouped
+        return profile_payload, grouped
+
+    @property
+    def _records_by_kind(self) -> dict[tuple[str, str], list[_RecordRow]]:
+        return self._loaded[1]
 
     def records(self, *, source: str, kind: str, include_ended: bool = False) -> list[RecordView]:
         rows = self._records_by_kind.get((source, kind), [])

@@ -112,6 +112,12 @@ for _database in DATABASES.values():
     _database["ATOMIC_REQUESTS"] = False
     _database["CONN_MAX_AGE"] = _CONN_MAX_AGE
     _database["CONN_HEALTH_CHECKS"] = True
+    if _database["ENGINE"] == "django.db.backends.postgresql" and _strict_bool(
+        "DATABASE_PREPARED_STATEMENTS", default=False
+    ):
+        _database.setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 5}
+        )
     if _database["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the in-process sync write while pages are read; a busy timeout instead of
         # "database is locked" when two writers meet.

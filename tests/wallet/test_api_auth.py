@@ -60,6 +60,12 @@ def test_real_password_grant_token_reads_own_profile(client, sandbox):
         "email": AINO.email,
     }
     assert "no-store" in response["Cache-Control"]
+    assert not response.cookies  # no CSRF cookie (nor any other) for a bearer call
+
+
+def test_session_graphql_still_gets_its_csrf_cookie(client, settings):
+    response = client.get("/graphql/", {"query": "{ __typename }"}, HTTP_ACCEPT="application/json")
+    assert settings.CSRF_COOKIE_NAME in response.cookies
 
 
 def _other_key_pem() -> str:

@@ -87,8 +87,8 @@ def test_me_query_count_is_constant_in_the_number_of_records(client, cards):
         state=DataRecord.State.ENDED
     )
     client.force_login(citizen)
-    # data: 1 session, 1 citizen, 1 profile, 1 all records (whatever their number); keys: 1 key
-    with assert_num_queries(default=4, keys=1):
+    # data: 1 session, 1 citizen, 1 profile with all records (whatever their number); keys: 1 key
+    with assert_num_queries(default=3, keys=1):
         response = _gql(client, ME_FULL)
     assert response.json()["data"]["me"]["youthMembership"] is not None
 

@@ -127,6 +127,10 @@ def authenticate_bearer(request: HttpRequest) -> None:
     request.principal = principal_from_token(access_token, citizen)  # type: ignore[attr-defined]
 
 
+# The undecorated GraphQLView.dispatch (method_decorator keeps it as __wrapped__).
+_graphene_dispatch_without_csrf_cookie = GraphQLView.dispatch.__wrapped__
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class WalletGraphQLView(GraphQLView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -141,7 +145,12 @@ class WalletGraphQLView(GraphQLView):
                 if csrf_failure is not None:
                     return csrf_failure
             request.principal = principal_from_session(request)  # type: ignore[attr-defined]
-        response = super().dispatch(request, *args, **kwargs)
+        if "Authorization" in request.headers:
+            # graphene-django's dispatch is wrapped in ensure_csrf_cookie, for browsers. A bearer
+            # call has no use for a CSRF cookie, and minting one costs more than a small query.
+            response = _graphene_dispatch_without_csrf_cookie(self, request, *args, **kwargs)
+        else:
+            response = super().dispatch(request, *args, **kwargs)
         # Personal data: never cached by a browser or a proxy.
         add_never_cache_headers(response)
         patch_cache_control(response, private=True)
