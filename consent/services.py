@@ -474,7 +474,8 @@ def citizen_data_read(
     service was given (another service's ids look the same as made-up ones).
 
     Every read of a known citizen writes an access-log entry, also when nothing was shared.
-    Queries: 1 consents (with the citizen) + 1 key + 1 profile + 1 records + the log append.
+    Statements: 1 consents (with the citizen and the log head), 1 key, 1 profile with the
+    granted kinds' records, 1 log append (PostgreSQL), whatever the number of consents.
     """
     if field_ids is not None:
         known = set(catalogue.field_ids())

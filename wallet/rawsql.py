@@ -3,7 +3,7 @@
 A consented read runs a handful of simple statements; through the ORM, building each costs
 several times more CPU than running it (measured in bench/consent.py). These helpers keep the
 plain SQL portable between SQLite and PostgreSQL: UUID parameters in each backend's storage
-form, UUIDs and datetimes read back in one form, and row locks where the backend has them.
+form, and UUIDs and datetimes read back in one form.
 """
 
 from __future__ import annotations
@@ -43,9 +43,3 @@ def aware(value: Any) -> datetime | None:
     if value is not None and value.tzinfo is None:  # SQLite keeps UTC without an offset
         value = value.replace(tzinfo=UTC)
     return value
-
-
-def can_lock_rows(connection: BaseDatabaseWrapper) -> bool:
-    """Whether `SELECT … FOR UPDATE` exists. SQLite has no row locks: its write transactions
-    (BEGIN IMMEDIATE, see settings) serialise writers instead."""
-    return bool(connection.features.has_select_for_update)
