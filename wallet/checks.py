@@ -72,3 +72,19 @@ def keys_in_use_are_configured(app_configs: Any = None, **kwargs: Any) -> list[c
             )
         )
     return messages
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def citizen_clients_are_listed(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    from django.conf import settings
+
+    if settings.WALLET_CITIZEN_CLIENT_IDS:
+        return []
+    return [
+        checks.Warning(
+            "WALLET_CITIZEN_CLIENT_IDS is empty: a token of any client that is not a registered "
+            "service acts for the citizen it names.",
+            hint="List the client ids of the wallet's own apps.",
+            id="wallet.W002",
+        )
+    ]

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sandbox.demo import AINO, WALLET_AUDIENCE, WALLET_CLI_CLIENT_ID
 from sandbox.keys import key_id
+from wallet.models import Citizen
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -61,6 +62,17 @@ def test_real_password_grant_token_reads_own_profile(client, sandbox):
     }
     assert "no-store" in response["Cache-Control"]
     assert not response.cookies  # no CSRF cookie (nor any other) for a bearer call
+
+
+def test_only_listed_clients_act_for_citizens(client, sandbox, settings):
+    settings.WALLET_CITIZEN_CLIENT_IDS = [WALLET_CLI_CLIENT_ID]
+    stranger = _claims(sandbox, client_id="some-other-app", sub=str(uuid.uuid4()))
+
+    refused = _post(client, sandbox.sign_jwt(stranger))
+    assert refused.status_code == 401
+    assert "may not act for citizens" in refused["WWW-Authenticate"]
+    assert not Citizen.objects.filter(subject=stranger["sub"]).exists()
+    assert _post(client, sandbox.sign_jwt(_claims(sandbox))).status_code == 200
 
 
 def test_session_graphql_still_gets_its_csrf_cookie(client, settings):

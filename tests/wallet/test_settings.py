@@ -56,9 +56,17 @@ def test_production_settings_pass_check_deploy():
         "WARNING",
         DJANGO_ALLOWED_HOSTS="wallet.hel.fi",
         WALLET_SSL_REDIRECT="true",
+        WALLET_CITIZEN_CLIENT_IDS="oma-wallet-web,oma-wallet-app",
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+
+
+def test_deploy_check_warns_when_any_client_may_act_for_citizens():
+    result = _manage(
+        "check", "--deploy", DJANGO_ALLOWED_HOSTS="wallet.hel.fi", WALLET_SSL_REDIRECT="true"
+    )
+    assert "wallet.W002" in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize(
