@@ -108,10 +108,14 @@ DATABASE_ROUTERS = ["wallet.db_router.KeyStoreRouter"]
 # Connections are kept between requests (re-checked before reuse): opening two per request
 # (data and key store) would cost more than a whole consented read.
 _CONN_MAX_AGE = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# A health check is a `SELECT 1` on each database before a request's first query: two round
+# trips a request. Without it, a connection broken by a database restart fails one request and
+# is then replaced.
+_CONN_HEALTH_CHECKS = _strict_bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
 for _database in DATABASES.values():
     _database["ATOMIC_REQUESTS"] = False
     _database["CONN_MAX_AGE"] = _CONN_MAX_AGE
-    _database["CONN_HEALTH_CHECKS"] = True
+    _database["CONN_HEALTH_CHECKS"] = _CONN_HEALTH_CHECKS
     if _database["ENGINE"] == "django.db.backends.postgresql" and _strict_bool(
         "DATABASE_PREPARED_STATEMENTS", default=False
     ):
