@@ -62,6 +62,15 @@ def _not_found() -> ConsentError:
     return ConsentError("No such consent request.", code="NOT_FOUND", field="id")
 
 
+def _unknown_fields_refuse(field_ids: list[str]) -> None:
+    known = set(catalogue.field_ids())
+    unknown = [f for f in field_ids if f not in known]
+    if unknown:
+        raise ConsentError(
+            f"Unknown field ids: {', '.join(sorted(unknown)[:10])}.", code="INVALID", field="fields"
+        )
+
+
 # Requests
 
 
@@ -84,13 +93,9 @@ def consent_request_create(
         raise ConsentError("Ask for at least one field.", code="INVALID", field="fields")
     if len(wanted) > MAX_FIELDS_PER_REQUEST:
         raise ConsentError("Too many fields in one request.", code="INVALID", field="fields")
-    known = set(catalogue.field_ids())
-    unknown = [f for f in wanted if f not in known]
-    if unknown:
-        raise ConsentError(
-            f"Unknown field ids: {', '.join(sorted(unknown)[:10])}.", code="INVALID", field="fields"
-        )
-    not_registered = [f for f in wanted if f not in set(service.allowed_fields)]
+    _unknown_fields_refuse(wanted)
+    registered = set(service.allowed_fields)
+    not_registered = [f for f in wanted if f not in registered]
     if not_registered:
         raise ConsentError(
             "The service is not registered for these fields: "
@@ -223,7 +228,8 @@ def consent_request_decide(
         now = timezone.now()
         consent = None
         if approve:
-            fields = [f for f in request.fields if f in set(request.service.allowed_fields)]
+            registered = set(request.service.allowed_fields)
+            fields = [f for f in request.fields if f in registered]
             if not fields:
                 raise ConsentError(
                     "The service is no longer registered for these fields.", code="CONFLICT"
@@ -441,15 +447,10 @@ class ConsentedRead:
     withheld_fields: list[str] = field(default_factory=list)
 
 
-def _kind_and_key(field_id: str) -> tuple[catalogue.RecordKind, str]:
-    kind_id, _, key = field_id.rpartition(".")
-    return catalogue.kind(kind_id), key
-
-
 def _consented_records(wallet: CitizenWallet, granted: list[str]) -> list[ConsentedRecord]:
     by_kind: dict[str, list[str]] = {}
     for field_id in granted:
-        kind, key = _kind_and_key(field_id)
+        kind, key = catalogue.kind_and_key(field_id)
         by_kind.setdefault(kind.id, []).append(key)
     records = []
     for kind_id, keys in by_kind.items():
@@ -478,14 +479,7 @@ def citizen_data_read(
     granted kinds' records, 1 log append (PostgreSQL), whatever the number of consents.
     """
     if field_ids is not None:
-        known = set(catalogue.field_ids())
-        unknown = [f for f in field_ids if f not in known]
-        if unknown:
-            raise ConsentError(
-                f"Unknown field ids: {', '.join(sorted(unknown)[:10])}.",
-                code="INVALID",
-                field="fields",
-            )
+        _unknown_fields_refuse(field_ids)
     target = consents_for_read(service_id=service.pk, pairwise_id=pairwise_id)
     if target is None:
         return None
@@ -509,7 +503,7 @@ def citizen_data_read(
     withheld = [f for f in asked if f not in granted_set]
     records: list[ConsentedRecord] = []
     if granted:
-        kinds = {_kind_and_key(f)[0] for f in granted}
+        kinds = {catalogue.kind_and_key(f)[0] for f in granted}
         wallet = CitizenWallet(
             citizen,
             cipher=cipher,

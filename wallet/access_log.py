@@ -21,8 +21,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from wallet import crypto, rawsql
-from wallet.keys import cipher_from_key, citizen_cipher
-from wallet.models import AccessLogEntry, AccessLogHead, Citizen, CitizenKey
+from wallet.keys import cipher_from_key, citizen_cipher, citizen_key_get
+from wallet.models import AccessLogEntry, AccessLogHead, Citizen
 
 ACCESS_LOG_TABLE = AccessLogEntry._meta.db_table
 MAC_PURPOSE = "access-log-chain"
@@ -266,7 +266,7 @@ def access_log_verify(*, citizen_ids: list[uuid.UUID] | None = None) -> Iterator
         access_log__isnull=False
     )
     for citizen in with_log.distinct().only("id", "data_key_generation").iterator():
-        key = CitizenKey.objects.filter(citizen_id=citizen.pk).first()
+        key = citizen_key_get(citizen.pk)
         cipher = cipher_from_key(key, generation=citizen.data_key_generation) if key else None
         entries = (
             AccessLogEntry.objects.filter(citizen_id=citizen.pk).order_by("seq").iterator(1000)

@@ -81,10 +81,16 @@ def kind(kind_id: str) -> RecordKind:
     return _KINDS[kind_id]
 
 
+def kind_and_key(field_id: str) -> tuple[RecordKind, str]:
+    """The kind of the dotted id `<kind id>.<key>`, and the key; KeyError for an unknown kind."""
+    kind_id, _, key = field_id.rpartition(".")
+    return kind(kind_id), key
+
+
 def field_by_id(field_id: str) -> CatalogueField:
     """The field with the dotted id `<kind id>.<key>`; KeyError if there is none."""
-    kind_id, _, key = field_id.rpartition(".")
-    return kind(kind_id).field(key)
+    record_kind, key = kind_and_key(field_id)
+    return record_kind.field(key)
 
 
 def field_ids() -> list[str]:

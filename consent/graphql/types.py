@@ -122,6 +122,11 @@ class ConsentStateEnum(graphene.Enum):
     EXPIRED = ConsentState.EXPIRED.value
 
 
+def _consent_given(request: ConsentRequest) -> Any:
+    """The consent an approved request gave (None before approval, or if it was refused)."""
+    return getattr(request, "consent", None) if request.state == RequestState.GIVEN else None
+
+
 class ConsentRequestType(graphene.ObjectType):
     class Meta:
         name = "ConsentRequest"
@@ -163,17 +168,17 @@ class ConsentRequestType(graphene.ObjectType):
 
     @staticmethod
     def resolve_citizen_id(root: ConsentRequest, info: Any) -> Any:
-        consent = getattr(root, "consent", None) if root.state == RequestState.GIVEN else None
+        consent = _consent_given(root)
         return consent.subject.pairwise_id if consent else None
 
     @staticmethod
     def resolve_consent_id(root: ConsentRequest, info: Any) -> Any:
-        consent = getattr(root, "consent", None) if root.state == RequestState.GIVEN else None
+        consent = _consent_given(root)
         return consent.pk if consent else None
 
     @staticmethod
     def resolve_consent_state(root: ConsentRequest, info: Any) -> Any:
-        consent = getattr(root, "consent", None) if root.state == RequestState.GIVEN else None
+        consent = _consent_given(root)
         state = consent_state(consent_id=consent.pk) if consent else None
         return ConsentStateEnum.get(state) if state else None
 

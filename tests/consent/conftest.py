@@ -124,6 +124,29 @@ query($first: Int, $after: String) {
 PURPOSES = {"demo-service": "membership-check", "demo-service-2": "harbour-notices"}
 
 
+def ask(
+    api: Api,
+    tokens: Any,
+    *,
+    service: str,
+    fields: list[str],
+    hint: str | None = None,
+    expires_at: str | None = None,
+) -> dict[str, Any]:
+    """The service files a request for its registered purpose and redirect URI: the payload."""
+    asked = api(
+        REQUEST_CONSENT,
+        tokens.service(service),
+        fields=fields,
+        purpose=PURPOSES[service],
+        redirectUri=REDIRECT_URIS[service],
+        hint=hint,
+        expiresAt=expires_at,
+    )["data"]["requestConsent"]
+    assert asked["errors"] == [], asked
+    return dict(asked["request"])
+
+
 def grant(
     api: Api,
     tokens: Any,
@@ -135,17 +158,8 @@ def grant(
     expires_at: str | None = None,
 ) -> dict[str, Any]:
     """A service asks, the citizen approves: the approved request (with the pairwise id)."""
-    asked = api(
-        REQUEST_CONSENT,
-        tokens.service(service),
-        fields=fields,
-        purpose=PURPOSES[service],
-        redirectUri=REDIRECT_URIS[service],
-        hint=hint,
-        expiresAt=expires_at,
-    )["data"]["requestConsent"]
-    assert asked["errors"] == [], asked
-    decided = api(DECIDE, tokens.citizen(citizen), id=asked["request"]["id"], approve=True)
+    asked = ask(api, tokens, service=service, fields=fields, hint=hint, expires_at=expires_at)
+    decided = api(DECIDE, tokens.citizen(citizen), id=asked["id"], approve=True)
     assert decided["data"]["decideConsentRequest"]["errors"] == [], decided
-    outcome = api(CONSENT_REQUEST, tokens.service(service), id=asked["request"]["id"])
+    outcome = api(CONSENT_REQUEST, tokens.service(service), id=asked["id"])
     return dict(outcome["data"]["consentRequest"])

@@ -17,6 +17,7 @@ from tests.consent.conftest import (
     REDIRECT_URIS,
     REQUEST_CONSENT,
     WITHDRAW,
+    ask,
     grant,
 )
 
@@ -33,16 +34,13 @@ def test_done_when_request_approve_read_log_withdraw(api, tokens, demo_services)
     assert {"source": "youth", "status": "SUCCEEDED"} in synced["sources"]
 
     # when demo-service asks for two fields and aino approves
-    asked = api(
-        REQUEST_CONSENT,
-        tokens.service("demo-service"),
+    request = ask(
+        api,
+        tokens,
+        service="demo-service",
         fields=["profile.email", "youth.membership.status"],
-        purpose="membership-check",
-        redirectUri=REDIRECT_URIS["demo-service"],
         hint=str(AINO.sub),
-    )["data"]["requestConsent"]
-    assert asked["errors"] == []
-    request = asked["request"]
+    )  # asserts the payload has no errors
     assert request["state"] == "REQUESTED" and request["citizenId"] is None
     assert request["approvalUrl"].endswith(f"/consent/{request['id']}/")
     assert len(request["id"]) >= 40  # 32 random bytes
@@ -105,13 +103,7 @@ def test_done_when_request_approve_read_log_withdraw(api, tokens, demo_services)
 
 
 def test_unhinted_request_belongs_to_the_first_citizen_who_opens_it(api, tokens, demo_services):
-    asked = api(
-        REQUEST_CONSENT,
-        tokens.service("demo-service"),
-        fields=["profile.email"],
-        purpose="membership-check",
-        redirectUri=REDIRECT_URIS["demo-service"],
-    )["data"]["requestConsent"]["request"]
+    asked = ask(api, tokens, service="demo-service", fields=["profile.email"])
 
     opened = api(CONSENT_REQUEST, tokens.citizen("eero"), id=asked["id"])["data"]
     assert opened["consentRequest"]["state"] == "REQUESTED"
@@ -128,14 +120,7 @@ def test_unhinted_request_belongs_to_the_first_citizen_who_opens_it(api, tokens,
 
 
 def test_hinted_request_is_invisible_to_other_citizens(api, tokens, demo_services):
-    asked = api(
-        REQUEST_CONSENT,
-        tokens.service("demo-service"),
-        fields=["profile.email"],
-        purpose="membership-check",
-        redirectUri=REDIRECT_URIS["demo-service"],
-        hint=str(AINO.sub),
-    )["data"]["requestConsent"]["request"]
+    asked = ask(api, tokens, service="demo-service", fields=["profile.email"], hint=str(AINO.sub))
 
     assert api(PENDING, tokens.citizen("eero"))["data"]["me"]["consentRequests"] == []
     by_eero = api(DECIDE, tokens.citizen("eero"), id=asked["id"], approve=True)
@@ -143,13 +128,7 @@ def test_hinted_request_is_invisible_to_other_citizens(api, tokens, demo_service
 
 
 def test_refusal_gives_nothing_and_is_final(api, tokens, demo_services):
-    asked = api(
-        REQUEST_CONSENT,
-        tokens.service("demo-service"),
-        fields=["profile.email"],
-        purpose="membership-check",
-        redirectUri=REDIRECT_URIS["demo-service"],
-    )["data"]["requestConsent"]["request"]
+    asked = ask(api, tokens, service="demo-service", fields=["profile.email"])
     aino = tokens.citizen("aino")
 
     refused = api(DECIDE, aino, id=asked["id"], approve=False)["data"]["decideConsentRequest"]
@@ -193,13 +172,12 @@ def test_requests_outside_the_registration_are_refused(
 
 def test_sensitive_fields_need_substantial_assurance_at_grant(api, tokens, demo_services):
     # sofia's login is of low assurance; birth date is a sensitive field
-    asked = api(
-        REQUEST_CONSENT,
-        tokens.service("demo-service"),
+    asked = ask(
+        api,
+        tokens,
+        service="demo-service",
         fields=["profile.email", "youth.membership.birth_date"],
-        purpose="membership-check",
-        redirectUri=REDIRECT_URIS["demo-service"],
-    )["data"]["requestConsent"]["request"]
+    )
     sofia = tokens.citizen("sofia")
     denied = api(DECIDE, sofia, id=asked["id"], approve=True)["data"]["decideConsentRequest"]
     assert denied["errors"][0]["code"] == "INSUFFICIENT_ASSURANCE"

@@ -35,13 +35,19 @@ def _citizen():
     return citizen
 
 
-def _consent(citizen, service, fields=FIELDS):
-    request = services.consent_request_create(
+def _ask(service, fields=FIELDS, hint=None):
+    """demo-service's request, for its registered purpose and redirect URI."""
+    return services.consent_request_create(
         service=service,
-        field_ids=fields,
+        field_ids=list(fields),
         purpose_code="membership-check",
         redirect_uri=service.redirect_uri_list()[0],
+        citizen_hint=hint,
     )
+
+
+def _consent(citizen, service, fields=FIELDS):
+    request = _ask(service, fields)
     decision = services.consent_request_decide(
         citizen=citizen, loa="substantial", request_id=request.pk, approve=True
     )

@@ -12,7 +12,7 @@ from consent import services
 from consent.demo import demo_services_seed
 from consent.models import Consent, ConsentRequest, ConsentStatus, RequestState
 from consent.selectors import citizen_consents, consent_receipt
-from tests.consent.test_queries import _citizen, _consent, _read
+from tests.consent.test_queries import _ask, _citizen, _consent, _read
 from wallet import crypto, keys
 from wallet.services import citizen_erase
 
@@ -56,12 +56,7 @@ def test_expiry_is_enforced_at_read_time_then_recorded():
 
 def test_undecided_requests_expire_and_forget_what_they_asked():
     service = demo_services_seed()[0]
-    request = services.consent_request_create(
-        service=service,
-        field_ids=["profile.email"],
-        purpose_code="membership-check",
-        redirect_uri=service.redirect_uri_list()[0],
-    )
+    request = _ask(service, ["profile.email"])
     ConsentRequest.objects.filter(pk=request.pk).update(expires_at=timezone.now())
 
     with pytest.raises(services.ConsentError) as error:
@@ -88,12 +83,7 @@ def test_suspended_service_reads_nothing_and_cannot_ask():
 
     assert _read(service, consent) is None  # as if it had never been given an id
     with pytest.raises(services.ConsentError):
-        services.consent_request_create(
-            service=service,
-            field_ids=["profile.email"],
-            purpose_code="membership-check",
-            redirect_uri=service.redirect_uri_list()[0],
-        )
+        _ask(service, ["profile.email"])
 
 
 def test_narrowed_registration_narrows_existing_consents():
@@ -147,13 +137,7 @@ def test_a_service_cannot_flood_a_citizens_pending_list(settings):
     service = demo_services_seed()[0]
 
     def ask(hint):
-        return services.consent_request_create(
-            service=service,
-            field_ids=["profile.email"],
-            purpose_code="membership-check",
-            redirect_uri=service.redirect_uri_list()[0],
-            citizen_hint=hint,
-        )
+        return _ask(service, ["profile.email"], hint=hint)
 
     ask("sub-1")
     ask("sub-1")

@@ -7,23 +7,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 
-from consent import services
 from consent.demo import demo_services_seed
 from consent.models import Consent
 from consent.selectors import approval_url
-from tests.consent.test_queries import _citizen
+from tests.consent.test_queries import _ask, _citizen
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 def _request(fields=("profile.email",)):
     service = demo_services_seed()[0]
-    return services.consent_request_create(
-        service=service,
-        field_ids=list(fields),
-        purpose_code="membership-check",
-        redirect_uri=service.redirect_uri_list()[0],
-    )
+    return _ask(service, fields)
 
 
 def _browser(citizen, loa="substantial", **client_options):

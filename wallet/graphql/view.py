@@ -140,7 +140,8 @@ _graphene_dispatch_without_csrf_cookie = GraphQLView.dispatch.__wrapped__
 @method_decorator(csrf_exempt, name="dispatch")
 class WalletGraphQLView(GraphQLView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if "Authorization" in request.headers:
+        bearer_call = "Authorization" in request.headers
+        if bearer_call:
             try:
                 authenticate_bearer(request)
             except bearer.TokenError as error:
@@ -151,7 +152,7 @@ class WalletGraphQLView(GraphQLView):
                 if csrf_failure is not None:
                     return csrf_failure
             request.principal = principal_from_session(request)  # type: ignore[attr-defined]
-        if "Authorization" in request.headers:
+        if bearer_call:
             # graphene-django's dispatch is wrapped in ensure_csrf_cookie, for browsers. A bearer
             # call has no use for a CSRF cookie, and minting one costs more than a small query.
             response = _graphene_dispatch_without_csrf_cookie(self, request, *args, **kwargs)
