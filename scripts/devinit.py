@@ -1,4 +1,4 @@
-"""Write var/dev.env with fresh dev-only keys and secrets, once.
+"""Write var/dev.env with fresh dev-only keys and secrets (and the sandbox's client ids), once.
 
 Standard library only: it runs before the virtual environment exists. The file is git-ignored and
 read by both the wallet's and the sandbox's settings; nothing here is ever committed.
@@ -32,6 +32,9 @@ def main() -> int:
         "LIBRARY_CLIENT_SECRET": secrets.token_urlsafe(32),
         # the receipt-signing key itself needs `cryptography`: scripts/devkeys.py makes it there
         "WALLET_SIGNING_KEY_FILE": str(var / "receipt-signing-key.pem"),
+        # Not a secret: the sandbox clients whose bearer tokens act for citizens. Only the
+        # command-line client (sandbox/demo.py); the web client signs citizens in to a session.
+        "WALLET_CITIZEN_CLIENT_IDS": "wallet-cli",
     }
     existing = {}
     if (

@@ -74,17 +74,18 @@ def keys_in_use_are_configured(app_configs: Any = None, **kwargs: Any) -> list[c
     return messages
 
 
-@checks.register(checks.Tags.security, deploy=True)
+@checks.register(checks.Tags.security)
 def citizen_clients_are_listed(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Without DEBUG an empty list stops the settings from loading; with it, this says why no
+    bearer token acts for a citizen (browser sessions still do)."""
     from django.conf import settings
 
     if settings.WALLET_CITIZEN_CLIENT_IDS:
         return []
     return [
         checks.Warning(
-            "WALLET_CITIZEN_CLIENT_IDS is empty: a token of any client that is not a registered "
-            "service acts for the citizen it names.",
-            hint="List the client ids of the wallet's own apps.",
+            "WALLET_CITIZEN_CLIENT_IDS is empty: no client's bearer token acts for citizens.",
+            hint="List the client ids of the wallet's own apps (`make venv` lists the sandbox's).",
             id="wallet.W002",
         )
     ]

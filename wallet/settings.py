@@ -211,9 +211,20 @@ WALLET_API_AUDIENCE = env.str("WALLET_API_AUDIENCE", default="oma-helsinki-walle
 WALLET_API_SCOPE = env.str("WALLET_API_SCOPE", default="wallet")
 WALLET_API_TOKEN_ALGORITHMS = env.list("WALLET_API_TOKEN_ALGORITHMS", default=["RS256"])
 WALLET_API_REQUIRE_AT_JWT_TYP = _strict_bool("WALLET_API_REQUIRE_AT_JWT_TYP", default=True)
-# Client ids whose bearer tokens may act for citizens (the wallet's own apps). Empty: any client
-# that is not a registered service, which `check --deploy` warns about (wallet.W002).
-WALLET_CITIZEN_CLIENT_IDS = env.list("WALLET_CITIZEN_CLIENT_IDS", default=[])
+# Client ids whose bearer tokens may act for citizens (the wallet's own apps); a client that is
+# neither listed nor a registered service is refused. Empty lets no client act for citizens, which
+# only a development set-up may do (check wallet.W002 says so); `scripts/devinit.py` lists the
+# sandbox's command-line client.
+WALLET_CITIZEN_CLIENT_IDS = [
+    client_id.strip()
+    for client_id in env.list("WALLET_CITIZEN_CLIENT_IDS", default=[])
+    if client_id.strip()
+]
+if not DEBUG and not WALLET_CITIZEN_CLIENT_IDS:
+    raise ImproperlyConfigured(
+        "WALLET_CITIZEN_CLIENT_IDS is not set: list the client ids of the wallet's own apps, whose "
+        "bearer tokens act for citizens"
+    )
 WALLET_JWKS_CACHE_SECONDS = env.int("WALLET_JWKS_CACHE_SECONDS", default=300)
 WALLET_JWKS_REFRESH_COOLDOWN_SECONDS = env.float(
     "WALLET_JWKS_REFRESH_COOLDOWN_SECONDS", default=30.0

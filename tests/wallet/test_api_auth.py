@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sandbox.demo import AINO, WALLET_AUDIENCE, WALLET_CLI_CLIENT_ID
+from sandbox.demo import AINO, CONNECTOR_CLIENT_ID, WALLET_AUDIENCE, WALLET_CLI_CLIENT_ID
 from sandbox.keys import key_id
 from wallet.models import Citizen
 
@@ -73,6 +73,47 @@ def test_only_listed_clients_act_for_citizens(client, sandbox, settings):
     assert "may not act for citizens" in refused["WWW-Authenticate"]
     assert not Citizen.objects.filter(subject=stranger["sub"]).exists()
     assert _post(client, sandbox.sign_jwt(_claims(sandbox))).status_code == 200
+
+
+SYNC_MUTATION = "mutation { syncMyData { sources { source status } errors { code } } }"
+
+
+def _refused_as_invalid_token(response) -> bool:
+    return response.status_code == 401 and response["WWW-Authenticate"].startswith(
+        'Bearer realm="oma-helsinki-wallet", error="invalid_token"'
+    )
+
+
+@pytest.mark.parametrize("listed", ["as configured", "empty"])
+@pytest.mark.parametrize("query", [ME_QUERY, SYNC_MUTATION], ids=["me", "syncMyData"])
+def test_connector_client_token_acts_for_no_citizen(client, sandbox, settings, listed, query):
+    """The connectors' own client is neither a service nor a citizen's app: its token is refused,
+    also when no client is listed (an empty list once meant "any client")."""
+    if listed == "empty":
+        settings.WALLET_CITIZEN_CLIENT_IDS = []
+    token = sandbox.service_token(scope="wallet")["access_token"]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["client_id"] == CONNECTOR_CLIENT_ID and WALLET_AUDIENCE in claims["aud"]
+
+    response = _post(client, token, query)
+
+    assert _refused_as_invalid_token(response), response.content
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert not Citizen.objects.filter(subject=claims["sub"]).exists()
+    assert not Citizen.objects.exists()
+
+
+def test_listed_client_reads_and_syncs_and_only_while_listed(client, sandbox, settings):
+    assert WALLET_CLI_CLIENT_ID in settings.WALLET_CITIZEN_CLIENT_IDS  # var/dev.env lists it
+    token = sandbox.password_token("aino")["access_token"]
+
+    me = _post(client, token)
+    sync = _post(client, token, SYNC_MUTATION)
+
+    assert me.status_code == 200 and me.json()["data"]["me"]["profile"]["firstName"]
+    assert sync.status_code == 200 and sync.json()["data"]["syncMyData"]["sources"], sync.content
+    settings.WALLET_CITIZEN_CLIENT_IDS = []  # fail closed: no list, no citizen's app
+    assert _refused_as_invalid_token(_post(client, token))
 
 
 def test_session_graphql_still_gets_its_csrf_cookie(client, settings):

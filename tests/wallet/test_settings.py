@@ -33,6 +33,7 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         WALLET_CONNECTOR_CLIENT_SECRET="s",
         LIBRARY_CLIENT_KEY="k",
         LIBRARY_CLIENT_SECRET="s",
+        WALLET_CITIZEN_CLIENT_IDS="oma-wallet-app",
         WALLET_ENV_FILE="/nonexistent",
         DATABASE_URL="sqlite:///:memory:",
         KEYSTORE_DATABASE_URL="sqlite:///:memory:",
@@ -62,11 +63,27 @@ def test_production_settings_pass_check_deploy():
     assert "no issues" in result.stdout
 
 
-def test_deploy_check_warns_when_any_client_may_act_for_citizens():
+def test_production_refuses_to_start_without_the_citizen_clients():
+    """Without the list no client could act for citizens; a production set-up that forgot it
+    stops at start-up instead of refusing every citizen's app at run time."""
+    for empty in ("", " , "):
+        result = _manage("check", WALLET_CITIZEN_CLIENT_IDS=empty)
+        assert result.returncode != 0
+        assert "WALLET_CITIZEN_CLIENT_IDS is not set" in result.stderr + result.stdout
+
+
+def test_development_without_the_citizen_clients_starts_and_warns():
+    # DEBUG only: the settings load, and the check says why no bearer token acts for citizens.
     result = _manage(
-        "check", "--deploy", DJANGO_ALLOWED_HOSTS="wallet.hel.fi", WALLET_SSL_REDIRECT="true"
+        "check",
+        "--deploy",
+        DJANGO_DEBUG="true",
+        DJANGO_ALLOWED_HOSTS="wallet.hel.fi",
+        WALLET_SSL_REDIRECT="true",
+        WALLET_CITIZEN_CLIENT_IDS="",
     )
     assert "wallet.W002" in result.stderr + result.stdout
+    assert _manage("check", DJANGO_DEBUG="true", WALLET_CITIZEN_CLIENT_IDS="").returncode == 0
 
 
 @pytest.mark.parametrize(
@@ -91,3 +108,25 @@ def test_secret_can_come_from_a_file(tmp_path):
     secret_file.write_text("1:" + "C" * 43 + "\n")
     result = _manage("check", WALLET_KEKS="", WALLET_KEKS_FILE=str(secret_file))
     assert result.returncode == 0, result.stderr
+
+
+def test_devinit_adds_the_citizen_clients_to_an_existing_dev_env(tmp_path):
+    from sandbox.demo import WALLET_CLI_CLIENT_ID
+
+    # given a dev.env written by an older devinit, without the citizen clients
+    (tmp_path / "scripts").mkdir()
+    script = tmp_path / "scripts" / "devinit.py"
+    script.write_text((ROOT / "scripts" / "devinit.py").read_text())
+    (tmp_path / "var").mkdir()
+    env_file = tmp_path / "var" / "dev.env"
+    subprocess.run([sys.executable, str(script)], check=True, capture_output=True, timeout=30)
+    older = [line for line in env_file.read_text().splitlines() if "CITIZEN_CLIENT" not in line]
+    env_file.write_text("".join(f"{line}\n" for line in older))
+
+    # when it runs again
+    subprocess.run([sys.executable, str(script)], check=True, capture_output=True, timeout=30)
+
+    # then the sandbox's command-line client is listed and every key is kept as it was
+    lines = env_file.read_text().splitlines()
+    assert f"WALLET_CITIZEN_CLIENT_IDS={WALLET_CLI_CLIENT_ID}" in lines
+    assert set(older) < set(lines)

@@ -98,9 +98,9 @@ def authenticate_bearer(request: HttpRequest) -> None:
     id is in the service registry), or else the citizen named by `sub`.
 
     A token issued to a service's client is always the service, whatever its `sub`: a service
-    never gets a citizen's powers in the wallet, even with a token from the citizen's login. With
-    WALLET_CITIZEN_CLIENT_IDS set, only those clients' tokens speak for citizens (so a service
-    removed from the registry does not turn into one).
+    never gets a citizen's powers in the wallet, even with a token from the citizen's login. Only
+    the clients listed in WALLET_CITIZEN_CLIENT_IDS speak for citizens: any other client (the
+    connectors' own client, a service removed from the registry) is refused.
     """
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -117,9 +117,9 @@ def authenticate_bearer(request: HttpRequest) -> None:
             service=service, client_id=access_token.client_id
         )
         return
-    allowed = settings.WALLET_CITIZEN_CLIENT_IDS
-    if allowed and access_token.client_id not in allowed:
-        # Neither a registered service nor one of the wallet's own apps: it speaks for nobody.
+    if access_token.client_id not in settings.WALLET_CITIZEN_CLIENT_IDS:
+        # Neither a registered service nor one of the wallet's own apps: it speaks for nobody
+        # (an empty list lets no client act for citizens).
         raise bearer.TokenError("This client may not act for citizens")
     citizen, created = citizen_get_or_create(
         issuer=access_token.issuer, subject=access_token.subject
