@@ -143,7 +143,8 @@ class LibraryLink(models.Model):
 
 
 class LinkAttempt(models.Model):
-    """One library-card linking attempt, for rate limiting (no barcode, no PIN)."""
+    """One library-card linking attempt that went to the library: who and when, whether it
+    succeeded (no barcode, no PIN). The history; the limit is kept by LinkAttemptCounter."""
 
     citizen = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
@@ -153,3 +154,30 @@ class LinkAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Link attempt by {self.citizen_id} at {self.attempted_at}"
+
+
+class LinkAttemptCounter(models.Model):
+    """Library-card linking attempts in the current window, for one citizen or for one card.
+
+    An attempt is counted here (its row locked, in a transaction of its own) before the library
+    is asked, so parallel attempts cannot all pass one check. A card is keyed by the blind index
+    of its barcode, a citizen by their id; neither the barcode nor the PIN is stored. A window
+    starts at the first attempt after the previous one ended.
+    """
+
+    class Kind(models.TextChoices):
+        CITIZEN = "citizen", "Citizen"
+        CARD = "card", "Library card"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    key = models.CharField(max_length=64, help_text="Citizen id, or blind index of the barcode")
+    window_start = models.DateTimeField(db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="one_link_counter_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempts} link attempts ({self.kind}) since {self.window_start}"
