@@ -323,6 +323,12 @@ GRAPHENE = {
 }
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
 
+# --- Error reports ------------------------------------------------------------------------------
+# The DEBUG error page and error e-mails hide secrets by name and by value (keys, client secrets,
+# passwords, URLs with credentials), also in request.META and local variables.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "wallet.error_reports.SecretsHiddenFilter"
+DEFAULT_EXCEPTION_REPORTER = "wallet.error_reports.SecretsHiddenReporter"
+
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
