@@ -108,6 +108,11 @@ USE_TZ = True
 
 OIDC_PRIVATE_KEY = load_or_create_private_key(VAR_DIR / KEY_FILE_NAME)
 ACCESS_TOKEN_SECONDS = env.int("SANDBOX_ACCESS_TOKEN_SECONDS", default=3600)
+# Strict mode (SANDBOX_IDP_STRICT=1) behaves like a certified OpenID provider in its default
+# configuration: access tokens carry only RFC 9068 claims (no names, email or `loa`), and the
+# userinfo endpoint refuses JWT access tokens (401 invalid_token). ID tokens are unchanged. By
+# default the provider behaves like the city's Keycloak, which is more generous with both.
+IDP_STRICT = env.bool("SANDBOX_IDP_STRICT", default=False)
 
 # Scope -> the audience (resource server) an access token asking for it is meant for.
 SCOPE_AUDIENCES = {

@@ -47,6 +47,20 @@ def _secret(name: str) -> str:
     return value
 
 
+def _secret_one_of(name: str, alias: str) -> str:
+    """A required secret that may come under either of two names (each also as a _FILE); both
+    set to different values is a mistake that stops start-up, not a silent choice."""
+    value, alias_value = _optional_secret(name), _optional_secret(alias)
+    if value and alias_value and value != alias_value:
+        raise ImproperlyConfigured(f"{name} and {alias} are both set, to different values")
+    if not (value or alias_value):
+        raise ImproperlyConfigured(
+            f"{name} (or {alias}, or either as _FILE) is not set; for local development run "
+            "`make venv`"
+        )
+    return value or alias_value
+
+
 DEBUG = _strict_bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = _secret("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
@@ -196,13 +210,23 @@ OIDC_OP_END_SESSION_ENDPOINT = env.str(
     "OIDC_OP_END_SESSION_ENDPOINT", default=f"{OIDC_ISSUER}/logout/"
 )
 OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="oma-wallet-web")
-OIDC_RP_CLIENT_SECRET = _secret("WALLET_OIDC_CLIENT_SECRET")
+# Also read under mozilla-django-oidc's own name, OIDC_RP_CLIENT_SECRET.
+OIDC_RP_CLIENT_SECRET = _secret_one_of("WALLET_OIDC_CLIENT_SECRET", "OIDC_RP_CLIENT_SECRET")
 OIDC_RP_SIGN_ALGO = "RS256"
 OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid profile email")
 OIDC_USE_PKCE = True
 OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
 OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=5.0)
 OIDC_STORE_ID_TOKEN = True
+# Where a citizen's claims (names, email) come from: "userinfo" asks the provider's userinfo
+# endpoint (at login, and once for a citizen first seen through the API) and falls back to the
+# tokens' own claims when it refuses the access token; "token" never asks it (the verified ID
+# token at login, the access token's claims for the API). See wallet.auth.userinfo.
+OIDC_CLAIMS_SOURCE = env.str("OIDC_CLAIMS_SOURCE", default="userinfo").strip().lower()
+if OIDC_CLAIMS_SOURCE not in ("userinfo", "token"):
+    raise ImproperlyConfigured(
+        f"OIDC_CLAIMS_SOURCE must be 'userinfo' or 'token', got {OIDC_CLAIMS_SOURCE!r}"
+    )
 OIDC_OP_LOGOUT_URL_METHOD = "wallet.auth.oidc.provider_logout_url"
 OIDC_CALLBACK_CLASS = "wallet.auth.oidc.CitizenCallbackView"
 
@@ -230,6 +254,8 @@ WALLET_JWKS_REFRESH_COOLDOWN_SECONDS = env.float(
     "WALLET_JWKS_REFRESH_COOLDOWN_SECONDS", default=30.0
 )
 WALLET_TOKEN_LEEWAY_SECONDS = env.int("WALLET_TOKEN_LEEWAY_SECONDS", default=30)
+# The longest lifetime (exp - iat) accepted in an access token or an ID token.
+WALLET_TOKEN_MAX_LIFETIME_SECONDS = env.int("WALLET_TOKEN_MAX_LIFETIME_SECONDS", default=86400)
 
 # --- Encryption at rest -------------------------------------------------------------------------
 # Key-encryption keys as "version:base64url(32 bytes)" entries; the highest version wraps new data

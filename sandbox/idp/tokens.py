@@ -38,6 +38,9 @@ def access_token_claims(request: Request, *, now: int | None = None) -> dict[str
     user = getattr(request, "user", None)
     if request.grant_type == "client_credentials" or user is None:
         claims["sub"] = service_account_sub(issuer=settings.ISSUER, client_id=client_id)
+    elif settings.IDP_STRICT:
+        # RFC 9068 2.2 and 2.2.3.1 only: who, and the roles; names and email are for userinfo.
+        claims.update({key: user_claims(user)[key] for key in ("sub", "roles")})
     else:
         claims.update(user_claims(user))
     return claims

@@ -1,14 +1,24 @@
 """End to end over real HTTP: the sandbox and the wallet on live ports, a browser-style login
-(follow the redirects, post the provider's login form), then a bearer-token read of the card."""
+(follow the redirects, post the provider's login form), then a bearer-token read of the card.
+
+Also: every way the login's callback can fail ends on the "Sign-in failed" page with a 4xx, and a
+strict provider (SANDBOX_IDP_STRICT=1: no profile claims in access tokens, userinfo refusing JWT
+access tokens, as a certified OpenID provider behaves by default) works by settings alone.
+"""
 
 import re
 import time
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urljoin, urlparse
 
 import httpx
+import jwt
 import pytest
+from django.conf import settings as django_settings
 
 from sandbox.demo import AINO, AINO_YOUTH_CARD
+from sandbox.harness import free_port, start_sandbox
+from tests.conftest import _reset_cached_clients, point_settings_at
+from tests.wallet.test_oidc_claims import provider_requests
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -138,3 +148,220 @@ def test_login_with_a_forged_state_is_refused(live_server, sandbox, browser_sett
         response = browser.get(f"{live_server.url}/oidc/callback/?code=abc&state=forged")
         assert response.status_code in (302, 400)
         assert browser.get(f"{live_server.url}/").text.count("Log in") == 1
+
+
+# Callback failures: each one is the "Sign-in failed" page, never a 500.
+
+SIGN_IN_FAILED = "Sign-in failed, please try again"
+
+
+def _callback_url(browser: httpx.Client, live_server, username: str = "aino") -> str:
+    """Sign in at the provider and return the wallet callback URL it sends the browser to,
+    without following it."""
+    login_page = browser.get(f"{live_server.url}/oidc/authenticate/", follow_redirects=True)
+    authorize = parse_qs(urlparse(str(login_page.history[-1].headers["location"])).query)
+    response = browser.post(
+        str(login_page.url),
+        data={
+            "username": username,
+            "password": "demo",
+            "csrfmiddlewaretoken": _csrf_from(login_page.text),
+            "next": authorize.get("next", [""])[0],
+        },
+        headers={"Referer": str(login_page.url)},
+        follow_redirects=False,
+    )
+    for _ in range(10):
+        location = urljoin(str(response.url), response.headers["location"])
+        if location.startswith(f"{live_server.url}/oidc/callback/"):
+            return location
+        response = browser.get(location, follow_redirects=False)
+    raise AssertionError("the provider never sent the browser back to the wallet")
+
+
+def _assert_sign_in_failed(response: httpx.Response, status: int) -> None:
+    assert response.status_code == status, response.text[:500]
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert SIGN_IN_FAILED in response.text
+    assert 'href="/oidc/authenticate/"' in response.text  # try again
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def _assert_logged_safely(caplog, reason: str) -> None:
+    failures = [r.getMessage() for r in caplog.records if "sign-in failed" in r.getMessage()]
+    assert failures and failures[-1] == f"sign-in failed: {reason}", failures
+    for personal in (AINO.email, AINO.last_name, "eyJ"):  # no personal data, no JWT
+        assert personal not in caplog.text
+
+
+def _closed_port_url(path: str) -> str:
+    return f"http://127.0.0.1:{free_port()}{path}"
+
+
+# case: (change to the settings, given them and the sandbox; status; what the log says)
+CALLBACK_FAILURES = {
+    # the token endpoint refuses the client (RFC 6749 invalid_client)
+    "token endpoint error": (
+        lambda s, sb: setattr(s, "OIDC_RP_CLIENT_SECRET", "wrong"),
+        401,
+        "token_refused (HTTP 401, invalid_client)",
+    ),
+    # nobody listens where the token endpoint should be
+    "provider unreachable": (
+        lambda s, sb: setattr(s, "OIDC_OP_TOKEN_ENDPOINT", _closed_port_url("/token/")),
+        400,
+        "token_endpoint_failed (ConnectionError)",
+    ),
+    # the provider's ID tokens live 10 hours, past this wallet's limit
+    "ID token rejected": (
+        lambda s, sb: setattr(s, "WALLET_TOKEN_MAX_LIFETIME_SECONDS", 60),
+        401,
+        "id_token_rejected (exp/iat/nbf)",
+    ),
+    # userinfo answers 404
+    "userinfo error": (
+        lambda s, sb: setattr(s, "OIDC_OP_USER_ENDPOINT", f"{sb.issuer}/no-such-endpoint/"),
+        400,
+        "userinfo_failed (HTTP 404)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CALLBACK_FAILURES))
+def test_callback_failure_is_the_sign_in_failed_page(
+    live_server, sandbox, browser_settings, caplog, case
+):
+    change, status, logged = CALLBACK_FAILURES[case]
+    with httpx.Client(timeout=20) as browser:
+        callback = _callback_url(browser, live_server)
+        change(browser_settings, sandbox)
+
+        response = browser.get(callback, follow_redirects=True)
+
+        _assert_sign_in_failed(response, status)
+        _assert_logged_safely(caplog, logged)
+        assert "Log in" in browser.get(f"{live_server.url}/").text  # not signed in
+
+
+def test_callback_with_a_wrong_state_is_the_sign_in_failed_page(
+    live_server, sandbox, browser_settings, caplog
+):
+    with httpx.Client(timeout=20) as browser:
+        callback = _callback_url(browser, live_server)
+        forged = re.sub(r"state=[^&]+", "state=forged", callback)
+
+        _assert_sign_in_failed(browser.get(forged), 400)
+        _assert_logged_safely(caplog, "state_unknown")
+        # the real state still works once, and only once
+        assert browser.get(callback, follow_redirects=True).status_code == 200
+        _assert_sign_in_failed(browser.get(callback), 400)
+
+
+def test_provider_error_is_the_sign_in_failed_page_and_forgets_the_state(
+    live_server, sandbox, browser_settings, caplog
+):
+    with httpx.Client(timeout=20) as browser:
+        start = browser.get(f"{live_server.url}/oidc/authenticate/", follow_redirects=False)
+        state = parse_qs(urlparse(start.headers["location"]).query)["state"][0]
+
+        denied = browser.get(
+            f"{live_server.url}/oidc/callback/", params={"error": "access_denied", "state": state}
+        )
+
+        _assert_sign_in_failed(denied, 401)
+        _assert_logged_safely(caplog, "provider_error (access_denied)")
+        replay = browser.get(
+            f"{live_server.url}/oidc/callback/", params={"code": "x", "state": state}
+        )
+        _assert_sign_in_failed(replay, 400)
+
+
+def test_login_with_claims_from_the_id_token_never_asks_userinfo(
+    live_server, sandbox, browser_settings
+):
+    browser_settings.OIDC_CLAIMS_SOURCE = "token"
+    browser_settings.OIDC_OP_USER_ENDPOINT = _closed_port_url("/userinfo/")  # would fail the login
+    with httpx.Client(follow_redirects=True, timeout=20) as browser:
+        landed = _browser_login(browser, live_server, "aino")
+        assert landed.status_code == 200, landed.text[:500]
+        assert str(landed.url) == f"{live_server.url}/"
+        assert AINO.first_name in landed.text and AINO.email in landed.text
+
+
+# A strict provider, in a sandbox of its own for this module.
+
+
+@pytest.fixture(scope="module")
+def strict_sandbox_process(live_server):  # type: ignore[no-untyped-def]
+    with start_sandbox(
+        wallet_client_secret=django_settings.OIDC_RP_CLIENT_SECRET,
+        connector_client_secret=django_settings.CONNECTOR_CLIENT_SECRET,
+        library_client_key=django_settings.LIBRARY_CLIENT_KEY,
+        library_client_secret=django_settings.LIBRARY_CLIENT_SECRET,
+        extra_env={"SANDBOX_IDP_STRICT": "1", "SANDBOX_FAULT_TIMEOUT_SECONDS": "3"},
+        redirect_uris=[f"{live_server.url}/oidc/callback/"],
+        post_logout_uris=[f"{live_server.url}/"],
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def strict_provider(strict_sandbox_process, browser_settings):  # type: ignore[no-untyped-def]
+    """The wallet pointed at the strict provider by settings alone (the endpoints)."""
+    point_settings_at(browser_settings, strict_sandbox_process)
+    yield strict_sandbox_process
+    _reset_cached_clients()
+
+
+def test_strict_provider_gives_no_profile_in_access_tokens_and_refuses_them_at_userinfo(
+    strict_provider,
+):
+    token = strict_provider.password_token("aino")["access_token"]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["sub"] == str(AINO.sub)
+    assert not {"given_name", "family_name", "email", "loa"} & set(claims)
+    refused = httpx.get(
+        f"{strict_provider.issuer}/userinfo/", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert refused.status_code == 401
+    assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+
+
+def test_login_against_a_strict_provider_takes_the_claims_from_the_id_token(
+    live_server, strict_provider
+):
+    before = provider_requests(strict_provider, "/idp/userinfo/")
+    with httpx.Client(follow_redirects=True, timeout=20) as browser:
+        landed = _browser_login(browser, live_server, "aino")
+
+        assert landed.status_code == 200, landed.text[:500]
+        assert str(landed.url) == f"{live_server.url}/"
+        assert AINO.first_name in landed.text and AINO.email in landed.text
+    # userinfo was asked, refused, and the ID token's claims were used
+    assert provider_requests(strict_provider, "/idp/userinfo/") - before == 1
+
+
+@pytest.mark.parametrize("source", ["userinfo", "token"])
+def test_bearer_first_citizen_of_a_strict_provider_works_with_an_empty_profile(
+    live_server, strict_provider, settings, source
+):
+    settings.OIDC_CLAIMS_SOURCE = source
+    token = strict_provider.password_token("aino")["access_token"]
+    before = provider_requests(strict_provider, "/idp/userinfo/")
+
+    for _ in range(2):
+        response = httpx.post(
+            f"{live_server.url}/graphql/",
+            json={"query": CARD_QUERY},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=20,
+        )
+        assert response.status_code == 200, response.text[:500]
+        assert response.json()["data"]["me"]["profile"] == {
+            "firstName": None,
+            "lastName": None,
+            "email": None,
+        }
+
+    asked = provider_requests(strict_provider, "/idp/userinfo/") - before
+    assert asked == (1 if source == "userinfo" else 0)  # on first sight only, never per request

@@ -170,6 +170,14 @@ def _bad_tokens(sandbox):
         ),
         "tampered payload": _tamper(sign(_claims(sandbox))),
         "garbage": "not-a-jwt",
+        # PyJWT converts exp/iat/nbf with int(): strings and booleans would pass it
+        "exp as a string": sign(_claims(sandbox, exp=str(now + 300))),
+        "iat as a string": sign(_claims(sandbox, iat=str(now))),
+        "iat as a boolean": sign(_claims(sandbox, iat=True)),
+        "nbf as a string": sign(_claims(sandbox, nbf=str(now - 10))),
+        "nbf as a boolean": sign(_claims(sandbox, nbf=False)),
+        "lives longer than the maximum": sign(_claims(sandbox, exp=now + 86400 + 60)),
+        "expires before it was issued": sign(_claims(sandbox, iat=now + 20, exp=now + 10)),
     }
 
 
@@ -209,6 +217,13 @@ def _tamper(token: str) -> str:
         "unknown critical header",
         "tampered payload",
         "garbage",
+        "exp as a string",
+        "iat as a string",
+        "iat as a boolean",
+        "nbf as a string",
+        "nbf as a boolean",
+        "lives longer than the maximum",
+        "expires before it was issued",
     ],
 )
 def test_bad_token_is_401_with_www_authenticate(client, sandbox, case):
@@ -220,6 +235,25 @@ def test_bad_token_is_401_with_www_authenticate(client, sandbox, case):
     body = response.json()
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert "data" not in body
+
+
+def test_pyjwt_alone_accepts_time_claims_that_are_not_numbers(sandbox):
+    """Why the wallet checks their types itself: PyJWT converts them with int()."""
+    now = int(time.time())
+    for odd in ({"exp": str(now + 300)}, {"iat": True}, {"nbf": str(now - 10)}):
+        token = sandbox.sign_jwt(_claims(sandbox, **odd))
+        key = jwt.PyJWKClient(sandbox.jwks_url).get_signing_key_from_jwt(token).key
+        decoded = jwt.decode(token, key, algorithms=["RS256"], audience=WALLET_AUDIENCE)
+        assert decoded[next(iter(odd))] == next(iter(odd.values()))
+
+
+def test_longest_token_lifetime_is_a_setting(client, sandbox, settings):
+    settings.WALLET_TOKEN_MAX_LIFETIME_SECONDS = 600
+    assert _post(client, sandbox.sign_jwt(_claims(sandbox))).status_code == 200  # 300 s
+    hour_long = sandbox.password_token("aino")["access_token"]
+    response = _post(client, hour_long)
+    assert response.status_code == 401
+    assert "lifetime" in response["WWW-Authenticate"]
 
 
 def test_token_without_the_api_scope_is_403_insufficient_scope(client, sandbox):

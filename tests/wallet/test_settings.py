@@ -23,7 +23,9 @@ SIGNING_KEY = (
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "WALLET_"))}
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "WALLET_", "OIDC_"))
+    }
     base.update(
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         WALLET_KEKS="1:" + "A" * 43,
@@ -95,12 +97,45 @@ def test_development_without_the_citizen_clients_starts_and_warns():
         ({"WALLET_KEKS": "one:" + "A" * 43}, "entries must look like 'version:base64key'"),
         ({"WALLET_INDEX_KEY": "c2hvcnQ"}, "WALLET_INDEX_KEY"),
         ({"WALLET_OIDC_CLIENT_SECRET": ""}, "WALLET_OIDC_CLIENT_SECRET"),
+        (
+            {"OIDC_RP_CLIENT_SECRET": "not-s"},
+            "WALLET_OIDC_CLIENT_SECRET and OIDC_RP_CLIENT_SECRET are both set, to different values",
+        ),
+        ({"OIDC_CLAIMS_SOURCE": "both"}, "OIDC_CLAIMS_SOURCE must be 'userinfo' or 'token'"),
     ],
 )
 def test_bad_configuration_stops_start_up_with_a_clear_message(env, message):
     result = _manage("check", **env)
     assert result.returncode != 0
     assert message in result.stderr + result.stdout
+
+
+def _setting(name: str, **env: str) -> str:
+    code = f"from django.conf import settings; print(settings.{name})"
+    result = _manage("shell", "-v", "0", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_web_client_secret_also_under_mozilla_django_oidc_s_own_name(tmp_path):
+    assert (
+        _setting(
+            "OIDC_RP_CLIENT_SECRET", WALLET_OIDC_CLIENT_SECRET="", OIDC_RP_CLIENT_SECRET="alias"
+        )
+        == "alias"
+    )
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("from-file\n")
+    assert (
+        _setting(
+            "OIDC_RP_CLIENT_SECRET",
+            WALLET_OIDC_CLIENT_SECRET="",
+            OIDC_RP_CLIENT_SECRET_FILE=str(secret_file),
+        )
+        == "from-file"
+    )
+    # both names with the same value: no conflict
+    assert _setting("OIDC_RP_CLIENT_SECRET", OIDC_RP_CLIENT_SECRET="s") == "s"
 
 
 def test_secret_can_come_from_a_file(tmp_path):

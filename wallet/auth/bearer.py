@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from django.conf import settings
+
+from wallet.auth import userinfo
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,29 @@ def _jwks_client(jwks_url: str, lifespan: int, cooldown: float, timeout: float) 
     return jwt.PyJWKClient(
         jwks_url, cache_keys=True, lifespan=lifespan, cooldown_duration=cooldown, timeout=timeout
     )
+
+
+class TokenTimesError(ValueError):
+    """`exp`, `iat` or `nbf` is not a number, or the token lives too long. The message is safe
+    to show."""
+
+
+def _is_numeric_date(value: Any) -> bool:
+    # RFC 7519 NumericDate: a JSON number. PyJWT passes the claim through int(), which takes
+    # the string "9999999999" and true/false; json.loads also reads NaN and Infinity.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def token_times_check(claims: Mapping[str, Any], *, token_name: str) -> None:
+    """After PyJWT's checks: `exp`, `iat` (both required) and `nbf` (if present) are numbers, and
+    `exp - iat` is positive and at most WALLET_TOKEN_MAX_LIFETIME_SECONDS. For access tokens and
+    ID tokens alike."""
+    for name in ("exp", "iat", "nbf"):
+        if name in claims and not _is_numeric_date(claims[name]):
+            raise TokenTimesError(f"The {token_name}'s {name} claim is not a number")
+    lifetime = claims["exp"] - claims["iat"]
+    if not 0 < lifetime <= settings.WALLET_TOKEN_MAX_LIFETIME_SECONDS:
+        raise TokenTimesError(f"The {token_name}'s lifetime (exp - iat) is not accepted")
 
 
 def jwks_client() -> jwt.PyJWKClient:
@@ -101,6 +128,10 @@ def access_token_validate(token: str, *, required_scope: str | None = None) -> A
         raise TokenError("The access token is not valid yet") from None
     except jwt.PyJWTError:
         raise TokenError("The access token is invalid") from None
+    try:
+        token_times_check(claims, token_name="access token")
+    except TokenTimesError as exc:
+        raise TokenError(str(exc)) from None
 
     client_id = claims.get("client_id") or claims.get("azp")
     if not isinstance(client_id, str) or not client_id:
@@ -119,6 +150,33 @@ def access_token_validate(token: str, *, required_scope: str | None = None) -> A
         loa=loa if isinstance(loa, str) else None,
         claims=claims,
     )
+
+
+def first_sight_claims(access_token: AccessToken, *, token: str) -> Mapping[str, Any]:
+    """Claims to start the profile of a citizen first seen through the API (never asked again
+    for a known citizen, so never per request).
+
+    With OIDC_CLAIMS_SOURCE `userinfo` (and a userinfo endpoint) the provider's userinfo is
+    asked once with the caller's access token: a standard provider puts no names or email in
+    its access tokens. If userinfo refuses the token, fails or answers about someone else, the
+    token's own claims are used (with a standard provider: none, so the profile stays empty
+    until a browser login); the request goes on either way. With `token`, only the token's
+    claims are used.
+    """
+    if not userinfo.userinfo_wanted():
+        return access_token.claims
+    try:
+        claims = userinfo.userinfo_fetch(access_token=token)
+    except userinfo.UserinfoRefused as exc:
+        logger.info("userinfo refused a new citizen's access token (HTTP %s)", exc.status)
+        return access_token.claims
+    except userinfo.UserinfoFailed as exc:
+        logger.warning("userinfo for a new citizen failed (%s); profile from the token", exc)
+        return access_token.claims
+    if claims.get("sub") != access_token.subject:
+        logger.warning("userinfo answered about another subject; profile from the token")
+        return access_token.claims
+    return claims
 
 
 def www_authenticate(error: TokenError) -> str:

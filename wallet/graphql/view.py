@@ -127,8 +127,11 @@ def authenticate_bearer(request: HttpRequest) -> None:
     if not citizen.is_active:
         raise bearer.TokenError("The account is closed")
     if created:
-        # A citizen whose first visit is through the API: the token's claims start the profile.
-        profile_update_from_claims(citizen=citizen, claims=access_token.claims)
+        # A citizen whose first visit is through the API: the provider's userinfo (asked this
+        # once) or the token's own claims start the profile (OIDC_CLAIMS_SOURCE).
+        profile_update_from_claims(
+            citizen=citizen, claims=bearer.first_sight_claims(access_token, token=token.strip())
+        )
     request.user = citizen
     request.principal = principal_from_token(access_token, citizen)  # type: ignore[attr-defined]
 
