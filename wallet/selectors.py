@@ -21,7 +21,7 @@ from wallet.services import PROFILE_TABLE, RECORD_TABLE
 class ProfileValue:
     value: str
     source: str
-    updated_at: str
+    updated_at: datetime  # sealed as ISO 8601 text, parsed on opening
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,14 @@ class CitizenWallet:
         entries = self._cipher.open_json(
             table=PROFILE_TABLE, row_id=self.citizen.pk, field="payload", ciphertext=payload
         )
-        return {key: ProfileValue(**entry) for key, entry in entries.items()}
+        return {
+            key: ProfileValue(
+                value=entry["value"],
+                source=entry["source"],
+                updated_at=datetime.fromisoformat(entry["updated_at"]),
+            )
+            for key, entry in entries.items()
+        }
 
     @cached_property
     def _loaded(self) -> tuple[Any, dict[tuple[str, str], list[_RecordRow]]]:

@@ -348,6 +348,23 @@ GRAPHENE = {
     "RELAY_CONNECTION_MAX_LIMIT": 100,
 }
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
+# Limits per operation, each refused with a 400 and a stable code (wallet/graphql/limits.py):
+# aliased fields; cost (fields, times page sizes, times GRAPHQL_LIST_COST for an unpaged list);
+# service reads of citizen data, each of which the citizen's access log records.
+GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=20)
+GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=20_000)
+GRAPHQL_LIST_COST = env.int("GRAPHQL_LIST_COST", default=20)
+GRAPHQL_MAX_LOGGED_READS = env.int("GRAPHQL_MAX_LOGGED_READS", default=1)
+# Fields merged into one selection set, fragments included (graphql-core's merge check is
+# quadratic in it).
+GRAPHQL_MAX_SELECTIONS = env.int("GRAPHQL_MAX_SELECTIONS", default=50)
+# Validated documents kept per process: at most this many, and this many MiB (estimated); callers
+# without credentials get at most this share of both.
+GRAPHQL_DOCUMENT_CACHE_ENTRIES = env.int("GRAPHQL_DOCUMENT_CACHE_ENTRIES", default=512)
+GRAPHQL_DOCUMENT_CACHE_MB = env.int("GRAPHQL_DOCUMENT_CACHE_MB", default=32)
+GRAPHQL_DOCUMENT_CACHE_ANONYMOUS_SHARE = env.float(
+    "GRAPHQL_DOCUMENT_CACHE_ANONYMOUS_SHARE", default=0.1
+)
 
 # --- Error reports ------------------------------------------------------------------------------
 # The DEBUG error page and error e-mails hide secrets by name and by value (keys, client secrets,

@@ -3,11 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 import graphene
-from graphene_django.fields import DjangoConnectionField
 
 from connectors import base
 from connectors.graphql.types import ConnectorType, SyncMode, SyncRunNode, SyncStatus
 from connectors.selectors import connector_states, sync_runs
+from wallet.graphql.connections import PagedConnectionField
 from wallet.graphql.permissions import staff_required
 
 
@@ -15,7 +15,7 @@ class Query(graphene.ObjectType):
     connectors = graphene.List(
         graphene.NonNull(ConnectorType), required=True, description="Admins only."
     )
-    sync_runs = DjangoConnectionField(
+    sync_runs = PagedConnectionField(
         SyncRunNode,
         source=graphene.String(),
         status=graphene.Argument(SyncStatus),

@@ -69,7 +69,12 @@ class Api:
             content_type="application/json",
             **extra,
         )
-        assert response.status_code in (200, 400), response.content
+        if token is None:
+            # No credentials: whatever was asked, the answer says to authenticate.
+            assert response.status_code == 401, response.content
+            assert response["WWW-Authenticate"].startswith("Bearer")
+        else:
+            assert response.status_code in (200, 400), response.content
         return dict(response.json())
 
 

@@ -126,7 +126,7 @@ def test_claims_never_overwrite_what_the_citizen_entered(django_db_blocker):
     entries["first_name"] = {
         "value": "Aino-Maria",
         "source": services.SOURCE_CITIZEN,
-        "updated_at": "x",
+        "updated_at": "2026-11-30T12:00:00+00:00",
     }
     services._profile_save(citizen=citizen, profile=profile, entries=entries, cipher=cipher)
 

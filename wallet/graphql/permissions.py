@@ -55,6 +55,10 @@ def staff_required(resolver: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
         principal = principal_of(info)
         if principal is None:
+            if service_of(info) is not None:
+                raise ApiError(
+                    "This is for the wallet's administrators.", ErrorCode.PERMISSION_DENIED
+                )
             raise ApiError("Sign in to see this.", ErrorCode.UNAUTHENTICATED)
         if not principal.is_staff:
             raise ApiError("This is for the wallet's administrators.", ErrorCode.PERMISSION_DENIED)

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from typing import Any
@@ -26,21 +25,8 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
-from graphene.validation import depth_limit_validator
 from graphene_django.views import GraphQLView, HttpError
-from graphql import (
-    DocumentNode,
-    ExecutionResult,
-    GraphQLError,
-    GraphQLSchema,
-    OperationType,
-    execute,
-    get_operation_ast,
-    parse,
-    specified_rules,
-    validate,
-)
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 
 from wallet.auth import bearer
 from wallet.auth.principal import (
@@ -49,29 +35,15 @@ from wallet.auth.principal import (
     principal_from_token,
     service_for_client,
 )
+from wallet.graphql.documents import document_prepare
 from wallet.graphql.errors import ApiError, ErrorCode
+from wallet.graphql.limits import bad_text_error, variables_have_bad_text
 from wallet.services import citizen_get_or_create, profile_update_from_claims
 
 logger = logging.getLogger(__name__)
 
 
 MAX_QUERY_LENGTH = 20_000
-
-
-@functools.lru_cache(maxsize=512)
-def _parsed_and_validated(
-    schema: GraphQLSchema, query: str, max_depth: int, allow_introspection: bool
-) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
-    """Parse and validate a query once: clients send the same few queries over and over, and
-    validating one costs more than executing a typical `me` query."""
-    try:
-        document = parse(query)
-    except GraphQLError as error:
-        return None, (error,)
-    rules: list[Any] = [*specified_rules, depth_limit_validator(max_depth=max_depth)]
-    if not allow_introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    return document, tuple(validate(schema, document, rules, max_errors=20))
 
 
 def _csrf_failure_check(request: HttpRequest) -> HttpResponse | None:
@@ -139,6 +111,28 @@ def authenticate_bearer(request: HttpRequest) -> None:
 # The undecorated GraphQLView.dispatch (method_decorator keeps it as __wrapped__).
 _graphene_dispatch_without_csrf_cookie = GraphQLView.dispatch.__wrapped__
 
+# What a caller without credentials is told to bring (RFC 6750: no error code when none was sent).
+_WWW_AUTHENTICATE_ANONYMOUS = 'Bearer realm="oma-helsinki-wallet"'
+
+
+def _error_response(message: str, code: str, status: int) -> JsonResponse:
+    response = JsonResponse({"errors": [{"message": message, "extensions": {"code": code}}]})
+    response.status_code = status
+    if status == 401:
+        response["WWW-Authenticate"] = _WWW_AUTHENTICATE_ANONYMOUS
+    return response
+
+
+def _bad_request(message: str) -> HttpError:
+    return HttpError(HttpResponseBadRequest(message))
+
+
+def _is_client_error(error: GraphQLError) -> bool:
+    """The request itself was wrong (syntax, validation, a limit, its variables): such errors
+    come before execution, so they have no path, and carry no exception of ours."""
+    original = error.original_error
+    return error.path is None and (original is None or isinstance(original, GraphQLError))
+
 
 @method_decorator(csrf_exempt, name="dispatch")
 class WalletGraphQLView(GraphQLView):
@@ -150,21 +144,58 @@ class WalletGraphQLView(GraphQLView):
             except bearer.TokenError as error:
                 return _token_error_response(error)
         else:
-            if request.method == "POST":
-                csrf_failure = _csrf_failure_check(request)
-                if csrf_failure is not None:
-                    return csrf_failure
             request.principal = principal_from_session(request)  # type: ignore[attr-defined]
+            if request.method == "POST" and _csrf_failure_check(request) is not None:
+                if request.principal is None:  # type: ignore[attr-defined]
+                    # No session to forge a request with: this caller has not authenticated.
+                    response = _error_response(
+                        "Sign in, or call with a bearer token.", ErrorCode.UNAUTHENTICATED, 401
+                    )
+                else:
+                    response = _error_response(
+                        "The CSRF token is missing or wrong: send the wallet_csrftoken cookie's "
+                        "value in the X-CSRFToken header.",
+                        ErrorCode.PERMISSION_DENIED,
+                        403,
+                    )
+                add_never_cache_headers(response)
+                return response
         if bearer_call:
             # graphene-django's dispatch is wrapped in ensure_csrf_cookie, for browsers. A bearer
             # call has no use for a CSRF cookie, and minting one costs more than a small query.
             response = _graphene_dispatch_without_csrf_cookie(self, request, *args, **kwargs)
         else:
             response = super().dispatch(request, *args, **kwargs)
+            if getattr(request, "wallet_needs_authentication", False):
+                # An anonymous caller asked for something that needs a principal.
+                response.status_code = 401
+                response["WWW-Authenticate"] = _WWW_AUTHENTICATE_ANONYMOUS
         # Personal data: never cached by a browser or a proxy.
         add_never_cache_headers(response)
         patch_cache_control(response, private=True)
         return response
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        if self.get_content_type(request) in ("application/json", "application/graphql"):
+            try:
+                request.body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _bad_request("The request body is not valid UTF-8.") from None
+        try:
+            return super().parse_body(request)
+        except RecursionError:
+            raise _bad_request("The request body is nested too deeply.") from None
+
+    @staticmethod
+    def get_graphql_params(request: HttpRequest, data: Any) -> Any:
+        query, variables, operation_name, id_ = GraphQLView.get_graphql_params(request, data)
+        if query is not None and not isinstance(query, str):
+            raise _bad_request("`query` must be a string.")
+        if variables is not None and not isinstance(variables, dict):
+            raise _bad_request("`variables` must be a JSON object.")
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise _bad_request("`operationName` must be a string.")
+        return query, variables, operation_name, id_
 
     def execute_graphql_request(
         self,
@@ -178,15 +209,24 @@ class WalletGraphQLView(GraphQLView):
         if not query:
             if show_graphiql:
                 return None
-            raise HttpError(HttpResponseBadRequest("Must provide query string."))
+            raise _bad_request("Must provide query string.")
         if len(query) > MAX_QUERY_LENGTH:
-            raise HttpError(HttpResponseBadRequest("The query is too long."))
-        document, errors = _parsed_and_validated(
-            self.schema.graphql_schema, query, settings.GRAPHQL_MAX_DEPTH, settings.DEBUG
+            raise _bad_request("The query is too long.")
+        anonymous = (
+            getattr(request, "principal", None) is None
+            and getattr(request, "service_principal", None) is None
         )
-        if errors or document is None:
-            return ExecutionResult(data=None, errors=list(errors))
-        operation = get_operation_ast(document, operation_name)
+        prepared = document_prepare(
+            self.schema.graphql_schema,
+            query,
+            allow_introspection=settings.DEBUG,
+            anonymous=anonymous,
+        )
+        if prepared.document is None:
+            return ExecutionResult(data=None, errors=list(prepared.errors))
+        if variables_have_bad_text(variables):
+            return ExecutionResult(data=None, errors=[bad_text_error()])
+        operation = get_operation_ast(prepared.document, operation_name)
         if (
             request.method == "GET"
             and operation is not None
@@ -198,7 +238,7 @@ class WalletGraphQLView(GraphQLView):
         try:
             result = execute(
                 self.schema.graphql_schema,
-                document,
+                prepared.document,
                 root_value=self.get_root_value(request),
                 context_value=self.get_context(request),
                 variable_values=variables,
@@ -208,29 +248,48 @@ class WalletGraphQLView(GraphQLView):
         except Exception as error:  # reported through format_error, never as a 500 page
             return ExecutionResult(errors=[GraphQLError("execution failed", original_error=error)])
         assert isinstance(result, ExecutionResult), "no async resolvers in this schema"
+        if anonymous and any(
+            _error_code(e) == ErrorCode.UNAUTHENTICATED for e in result.errors or ()
+        ):
+            request.wallet_needs_authentication = True  # type: ignore[attr-defined]
         return result
 
     @staticmethod
     def format_error(error: Exception) -> dict[str, Any]:
         if isinstance(error, GraphQLError):
             original = error.original_error
-            if original is None or isinstance(error, ApiError) or isinstance(original, ApiError):
+            if isinstance(error, ApiError) or isinstance(original, ApiError):
                 formatted = dict(error.formatted)
-                api_error = original if isinstance(original, ApiError) else error
-                code = (api_error.extensions or {}).get("code", ErrorCode.INVALID.value)
-                formatted["extensions"] = {"code": code}
+                formatted["extensions"] = {"code": _error_code(error)}
                 if isinstance(original, ApiError):
                     formatted["message"] = original.message
                 return formatted
-            logger.error("GraphQL resolver failed: %s", type(original).__name__, exc_info=original)
+            if _is_client_error(error):
+                formatted = dict(error.formatted)
+                formatted["extensions"] = {
+                    "code": (error.extensions or {}).get("code", ErrorCode.BAD_USER_INPUT.value)
+                }
+                return formatted
+            failure = type(original).__name__ if original is not None else "GraphQLError"
+            logger.error("GraphQL resolver failed: %s", failure, exc_info=original)
             return {
                 "message": "Something went wrong on our side.",
                 "locations": error.formatted.get("locations"),
                 "path": error.path,
                 "extensions": {"code": ErrorCode.INTERNAL_ERROR.value},
             }
-        # HttpError from graphene-django (bad method, no query): its message is ours.
-        return {"message": str(error), "extensions": {"code": ErrorCode.INVALID.value}}
+        # HttpError from graphene-django or from this view (bad method, no query): its message is
+        # ours, never an exception's text.
+        status = getattr(getattr(error, "response", None), "status_code", 400)
+        code = ErrorCode.BAD_USER_INPUT if status == 400 else ErrorCode.INVALID
+        return {"message": str(error), "extensions": {"code": code.value}}
 
     def json_encode(self, request: HttpRequest, d: Any, pretty: bool = False) -> str:
         return json.dumps(d, separators=(",", ":"), default=str)
+
+
+def _error_code(error: GraphQLError) -> str:
+    """The stable code an ApiError (raised directly or from a resolver) carries."""
+    original = error.original_error
+    api_error = original if isinstance(original, ApiError) else error
+    return str((api_error.extensions or {}).get("code", ErrorCode.INVALID.value))
