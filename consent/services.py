@@ -476,7 +476,9 @@ def citizen_data_read(
 
     Every read of a known citizen writes an access-log entry, also when nothing was shared.
     Statements: 1 consents (with the citizen and the log head), 1 key, 1 profile with the
-    granted kinds' records, 1 log append (PostgreSQL), whatever the number of consents.
+    granted kinds' records, 1 log append (PostgreSQL), whatever the number of consents. Reads of
+    one citizen that meet at the log's head do not fail: the ones that lost wait in line for it
+    (3 more statements in a transaction; see `access_log_append`).
     """
     if field_ids is not None:
         _unknown_fields_refuse(field_ids)

@@ -7,6 +7,8 @@ database can forge a link) over the entry, its plaintext details and the previou
 Appends move the head with a compare-and-swap on (seq, key generation): two appends for one
 citizen cannot both take the same place, and a data-key rotation (which locks the head and moves
 its generation) cannot re-seal the log while an entry sealed under the old key is being added.
+An append that loses the swap queues for the head's lock and appends behind the winner: readers
+of one citizen wait for each other, they never fail for having met.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from wallet import crypto, rawsql
@@ -53,17 +57,37 @@ def entry_mac(
     )
 
 
-MAX_APPEND_ATTEMPTS = 20
-
 _HEAD = "SELECT seq, mac, generation FROM wallet_accessloghead WHERE citizen_id = %s"
-# Compare-and-swap the head and add the entry in one statement (PostgreSQL: a data-modifying
-# CTE). If another append or a data-key rotation moved the head first, nothing is written.
+# Locks. An append moves the head, and its entry's foreign key check takes the citizen row FOR
+# KEY SHARE. Writers of the citizen's sealed data lock the citizen row FOR UPDATE, and a data-key
+# rotation locks it, then the head. So an append never waits for the citizen row while it holds
+# the head (that deadlocks with a rotation), nor waits in line for the head while it holds the
+# citizen row (a line of such appends would keep a rotation or a sync out while reads go on):
+# - the compare-and-swap (PostgreSQL: a data-modifying CTE) waits for nothing: it takes the
+#   citizen row, then the head, each SKIP LOCKED, in uncorrelated subqueries (InitPlans, which run
+#   before the rows around them are read). If a writer holds the citizen row, another transaction
+#   the head, or the head moved since it was read, nothing is written;
+# - the append then waits in line for the head alone (_HEAD_LOCKED) and swaps again, holding it;
+# - if that swap finds the citizen row held by a writer, the append lets go of the head and waits
+#   for the citizen row, then the head (_CITIZEN_THEN_HEAD_LOCKED), in a rotation's order.
 _MOVE_HEAD_AND_INSERT = (
     "WITH moved AS (UPDATE wallet_accessloghead SET seq = %s, mac = %s "
-    "WHERE citizen_id = %s AND seq = %s AND generation = %s RETURNING citizen_id) "
+    "WHERE citizen_id = (SELECT h.citizen_id FROM wallet_accessloghead h WHERE h.citizen_id = "
+    "(SELECT z.id FROM wallet_citizen z WHERE z.id = %s FOR KEY SHARE SKIP LOCKED) "
+    "AND h.seq = %s AND h.generation = %s FOR UPDATE SKIP LOCKED) RETURNING citizen_id) "
     "INSERT INTO wallet_accesslogentry (citizen_id, seq, created_at, service_id, consent_id, "
     "details, previous_mac, mac) SELECT citizen_id, %s, %s, %s, %s, %s, %s, %s FROM moved"
 )
+_HEAD_LOCKED = _HEAD + " FOR UPDATE"
+_CITIZEN_THEN_HEAD_LOCKED = (
+    "SELECT seq, mac, generation FROM wallet_accessloghead WHERE citizen_id = "
+    "(SELECT id FROM wallet_citizen WHERE id = %s FOR KEY SHARE) FOR UPDATE"
+)
+# Bounds this transaction's lock waits (PostgreSQL's lock_timeout, local to the transaction).
+_LOCK_TIMEOUT_SET = "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)"
+_LOCK_TIMEOUT_RESTORE = "SELECT set_config('lock_timeout', %s, true)"
+_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock wait past lock_timeout
+# SQLite: one writer at a time (IMMEDIATE transactions), so the swap needs no row locks.
 _MOVE_HEAD = (
     "UPDATE wallet_accessloghead SET seq = %s, mac = %s "
     "WHERE citizen_id = %s AND seq = %s AND generation = %s"
@@ -83,8 +107,8 @@ class LogHead:
     generation: int
 
 
-class AppendContention(RuntimeError):
-    """The head kept moving under us: MAX_APPEND_ATTEMPTS appends by others in a row."""
+class AppendTimeout(RuntimeError):
+    """The append waited longer than WALLET_ACCESS_LOG_LOCK_TIMEOUT for a lock on the log."""
 
 
 def access_log_append(
@@ -98,65 +122,155 @@ def access_log_append(
 ) -> int:
     """Add an entry to the end of the citizen's chain; returns its sequence number. `cipher`
     saves a key fetch when the caller already holds the citizen's key; it is used only if its
-    generation is the head's. `head`, if the caller read it, is tried first (a stale one only
-    costs a retry).
+    generation is the head's. `head`, if the caller read it, saves reading it here.
 
-    Read the head, then move it with a compare-and-swap on (seq, key generation) in the same
-    statement that inserts the entry: two round trips and no explicit transaction on PostgreSQL
-    (SQLite runs the two writes in one write transaction). A lost race is retried. Plain SQL
-    (see wallet/rawsql.py): this runs on every consented read.
+    First, without waiting for any lock, a compare-and-swap on (seq, key generation) moves the
+    head in the same statement that inserts the entry: one statement on PostgreSQL (SQLite runs
+    the two writes in one write transaction). If it loses (another append, a data-key rotation
+    or a writer of the citizen's data got there first), the append waits in line: in a
+    transaction it locks the head and appends behind whoever held it (see "Locks" above).
+    Holding the locks, it cannot lose again. On PostgreSQL a wait for a lock longer than
+    WALLET_ACCESS_LOG_LOCK_TIMEOUT raises AppendTimeout (on SQLite, where the write transaction
+    is the lock, the connection's busy timeout bounds it). Plain SQL (see wallet/rawsql.py): this
+    runs on every consented read.
     """
-    citizen_param = rawsql.uuid_param(citizen.pk, connection)
-    for _ in range(MAX_APPEND_ATTEMPTS):
-        if head is None:
-            with connection.cursor() as cursor:
-                cursor.execute(_HEAD, [citizen_param])
-                row = cursor.fetchone()
-            if row is None:  # a citizen made without a head (before the log existed)
-                AccessLogHead.objects.get_or_create(
-                    citizen_id=citizen.pk,
-                    defaults={"seq": 0, "mac": "", "generation": citizen.data_key_generation},
-                )
-                continue
-            head = LogHead(*row)
-        previous_seq, previous_mac, generation = head.seq, head.mac, head.generation
-        head = None  # read afresh if this attempt loses the race
-        if cipher is None or cipher.generation != generation:
-            cipher = citizen_cipher(citizen=Citizen(pk=citizen.pk, data_key_generation=generation))
-        seq = previous_seq + 1
+    entry = _Entry(citizen.pk, service_id, consent_id, details)
+    if head is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_HEAD, [rawsql.uuid_param(citizen.pk, connection)])
+            row = cursor.fetchone()
+        head = LogHead(*row) if row is not None else None
+    if head is not None:
+        try:
+            head_cipher = _cipher_for(citizen.pk, head.generation, cipher)
+        except crypto.MissingKeyError:
+            pass  # a data-key rotation finished since the head was read: it names a newer key
+        else:
+            if entry.move_head_and_insert(head, head_cipher):
+                return head.seq + 1
+            cipher = head_cipher
+    return _append_queued(citizen=citizen, entry=entry, cipher=cipher)
+
+
+def _cipher_for(
+    citizen_id: uuid.UUID, generation: int, cipher: crypto.CitizenCipher | None
+) -> crypto.CitizenCipher:
+    if cipher is not None and cipher.generation == generation:
+        return cipher
+    return citizen_cipher(citizen=Citizen(pk=citizen_id, data_key_generation=generation))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """What an append writes, less its place in the chain."""
+
+    citizen_id: uuid.UUID
+    service_id: uuid.UUID
+    consent_id: uuid.UUID | None
+    details: dict[str, Any]
+
+    def move_head_and_insert(self, head: LogHead, cipher: crypto.CitizenCipher) -> bool:
+        """Link the entry after `head` if the head is still there (and, on PostgreSQL, no one
+        holds it or the citizen row); False if nothing was written."""
+        seq = head.seq + 1
         created_at = timezone.now()
         mac = entry_mac(
-            citizen_id=citizen.pk,
+            citizen_id=self.citizen_id,
             seq=seq,
             created_at=created_at,
-            service_id=service_id,
-            consent_id=consent_id,
-            details=details,
-            previous_mac=previous_mac,
+            service_id=self.service_id,
+            consent_id=self.consent_id,
+            details=self.details,
+            previous_mac=head.mac,
         )
-        head_params = [seq, mac, citizen_param, previous_seq, generation]
+        citizen_param = rawsql.uuid_param(self.citizen_id, connection)
+        head_params = [seq, mac, citizen_param, head.seq, head.generation]
         entry_params = [
             seq,
             rawsql.datetime_param(created_at, connection),
-            rawsql.uuid_param(service_id, connection),
-            rawsql.uuid_param(consent_id, connection) if consent_id else None,
-            cipher.seal_json(table=ACCESS_LOG_TABLE, row_id=seq, field="details", value=details),
-            previous_mac,
+            rawsql.uuid_param(self.service_id, connection),
+            rawsql.uuid_param(self.consent_id, connection) if self.consent_id else None,
+            cipher.seal_json(
+                table=ACCESS_LOG_TABLE, row_id=seq, field="details", value=self.details
+            ),
+            head.mac,
             mac,
         ]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(_MOVE_HEAD_AND_INSERT, head_params + entry_params)
-                appended = cursor.rowcount == 1
+                return cursor.rowcount == 1
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_MOVE_HEAD, head_params)
+            if cursor.rowcount != 1:
+                return False
+            cursor.execute(_INSERT, [citizen_param, *entry_params])
+        return True
+
+
+class _CitizenHeld(Exception):
+    """A writer of the citizen's data holds their row: let go of the head and wait for it."""
+
+
+def _append_queued(*, citizen: Citizen, entry: _Entry, cipher: crypto.CitizenCipher | None) -> int:
+    """Wait in line for the head, then append holding it (see "Locks" above)."""
+    try:
+        try:
+            return _append_holding_head(citizen, entry, cipher, citizen_first=False)
+        except _CitizenHeld:
+            return _append_holding_head(citizen, entry, cipher, citizen_first=True)
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+            raise AppendTimeout(
+                f"the access log of citizen {citizen.pk} stayed locked for more than "
+                f"{settings.WALLET_ACCESS_LOG_LOCK_TIMEOUT} s"
+            ) from error
+        raise
+
+
+def _append_holding_head(
+    citizen: Citizen, entry: _Entry, cipher: crypto.CitizenCipher | None, *, citizen_first: bool
+) -> int:
+    """In a transaction: lock the head (`citizen_first`: the citizen row, then the head), append.
+    On SQLite the write transaction is the lock."""
+    postgresql = connection.vendor == "postgresql"
+    inside_callers_transaction = connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if postgresql:
+            timeout_ms = round(settings.WALLET_ACCESS_LOG_LOCK_TIMEOUT * 1000)
+            cursor.execute(_LOCK_TIMEOUT_SET, [f"{timeout_ms}ms"])
+            previous_timeout = cursor.fetchone()[0]
+            locking = _CITIZEN_THEN_HEAD_LOCKED if citizen_first else _HEAD_LOCKED
         else:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(_MOVE_HEAD, head_params)
-                appended = cursor.rowcount == 1
-                if appended:
-                    cursor.execute(_INSERT, [citizen_param, *entry_params])
-        if appended:
-            return seq
-    raise AppendContention(f"could not append to the access log of {citizen.pk}")
+            locking = _HEAD
+        head = _head_locked(cursor, citizen, locking)
+        cipher = _cipher_for(citizen.pk, head.generation, cipher)
+        if not entry.move_head_and_insert(head, cipher):
+            if postgresql and not citizen_first:
+                # holding the head, the swap can only have skipped the citizen row: a writer
+                # holds it (a rotation wants the head next). Roll back, wait for the writer.
+                raise _CitizenHeld
+            raise RuntimeError("the access log's head moved while it was locked")
+        if postgresql and inside_callers_transaction:  # the caller's transaction goes on
+            cursor.execute(_LOCK_TIMEOUT_RESTORE, [previous_timeout])
+    return head.seq + 1
+
+
+def _head_locked(cursor: CursorWrapper, citizen: Citizen, locking: str) -> LogHead:
+    """The head, read by `locking`; created first for a citizen made before the log existed."""
+    citizen_param = rawsql.uuid_param(citizen.pk, connection)
+    cursor.execute(locking, [citizen_param])
+    row = cursor.fetchone()
+    if row is None:
+        AccessLogHead.objects.get_or_create(
+            citizen_id=citizen.pk,
+            defaults={"seq": 0, "mac": "", "generation": citizen.data_key_generation},
+        )
+        cursor.execute(locking, [citizen_param])
+        row = cursor.fetchone()
+        if row is None:
+            raise AccessLogHead.DoesNotExist(f"no access log head for citizen {citizen.pk}")
+    return LogHead(*row)
 
 
 @dataclass(frozen=True)

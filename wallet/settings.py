@@ -319,6 +319,11 @@ WALLET_CONSENT_MAX_PENDING_PER_CITIZEN = env.int(
 WALLET_CONSENT_MAX_PENDING_PER_SERVICE = env.int(
     "WALLET_CONSENT_MAX_PENDING_PER_SERVICE", default=10_000
 )
+# The longest an access-log append (every consented read) waits for a lock on the citizen's log
+# (PostgreSQL's lock_timeout while it waits): past it, the read fails with a clear error.
+WALLET_ACCESS_LOG_LOCK_TIMEOUT = env.float("WALLET_ACCESS_LOG_LOCK_TIMEOUT", default=10.0)
+if WALLET_ACCESS_LOG_LOCK_TIMEOUT <= 0:
+    raise ImproperlyConfigured("WALLET_ACCESS_LOG_LOCK_TIMEOUT must be more than 0 seconds")
 
 # --- Celery -------------------------------------------------------------------------------------
 # Without a broker, tasks run in-process (eagerly) so the embedded default needs no other service.

@@ -65,7 +65,8 @@ def _read(service, consent):
 
 def _append_queries() -> int:
     # The head comes with the consents. PostgreSQL: move it and insert the entry in one
-    # statement; SQLite (no data-modifying CTEs): savepoint, move, insert, release.
+    # statement; SQLite (no data-modifying CTEs): savepoint, move, insert, release. (A read that
+    # meets another at the head waits in line for it; tests/consent/test_concurrent_reads.py.)
     return 1 if connection.vendor == "postgresql" else 4
 
 
