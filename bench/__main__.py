@@ -14,14 +14,16 @@ import platform
 import subprocess
 import sys
 
-BENCHMARKS = ("crypto", "me", "rotation", "sweep", "workers", "consent")
+BENCHMARKS = ("crypto", "me", "rotation", "sweep", "workers", "consent", "graphql")
 
 
 def _run_one(name: str, args: argparse.Namespace) -> dict[str, object]:
-    from bench import bench_crypto, bench_me, bench_rotation, bench_sweep, consent
+    from bench import bench_crypto, bench_graphql, bench_me, bench_rotation, bench_sweep, consent
 
     if name == "consent":
         return consent.run(rounds=args.rounds, seconds=args.seconds)
+    if name == "graphql":
+        return bench_graphql.run(rounds=args.rounds, calls=args.calls)
     if name == "crypto":
         return bench_crypto.run(rounds=args.rounds, calls=args.calls)
     if name == "me":

@@ -21,6 +21,7 @@ for url in http://127.0.0.1:8100/idp/.well-known/openid-configuration http://127
   done
 done
 
+CITIZEN_CLIENTS=${WALLET_CITIZEN_CLIENT_IDS:-$(sed -n 's/^WALLET_CITIZEN_CLIENT_IDS=//p' var/dev.env)}
 cat <<BANNER
 
   Oma.Helsinki wallet     http://127.0.0.1:8000/            (log in there)
@@ -32,6 +33,9 @@ cat <<BANNER
     eero   boat owner, library patron
     sofia  library patron
     admin  connector operator
+
+  Clients whose bearer tokens act for citizens (WALLET_CITIZEN_CLIENT_IDS): ${CITIZEN_CLIENTS}
+  Services (registered in the wallet): demo-service, demo-service-2
 
   A citizen token for scripts (sandbox only):
     curl -s -d grant_type=password -d client_id=wallet-cli -d username=aino -d password=demo \\

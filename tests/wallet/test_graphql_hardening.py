@@ -212,7 +212,7 @@ def test_only_valid_documents_are_cached(signed_in):
 def test_the_cache_is_bounded_in_bytes_and_entries(signed_in, settings):
     settings.GRAPHQL_DOCUMENT_CACHE_MB = 4
     settings.GRAPHQL_DOCUMENT_CACHE_ENTRIES = 1000
-    for n in range(30):  # 30 x 2,000 characters x 300: 18 MB estimated
+    for n in range(30):  # 30 x 2,000 characters x 150 bytes: 9 MB estimated
         assert _run(signed_in, n, 2_000).status_code == 200
     stats = document_cache.stats()
     assert 0 < stats["bytes"] <= 4 * 1024 * 1024

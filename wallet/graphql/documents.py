@@ -27,9 +27,10 @@ from wallet.graphql.limits import (
     operation_limit_errors,
 )
 
-# Measured with tracemalloc (see tests/wallet/test_graphql_limits.py): a parsed document holds
-# about this many bytes per character of its source, locations and tokens included.
-DOCUMENT_BYTES_PER_CHARACTER = 300
+# A parsed document holds about 80 bytes per character of its source, locations and tokens
+# included (tracemalloc, `python -m bench --only graphql`); the estimate leaves a margin, and
+# tests/wallet/test_graphql_hardening.py checks it covers a real document.
+DOCUMENT_BYTES_PER_CHARACTER = 150
 # graphql-core stops parsing after this many tokens: a bounded query cannot be a huge AST.
 MAX_TOKENS = 5_000
 
