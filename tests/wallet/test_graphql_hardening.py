@@ -418,3 +418,20 @@ def test_a_signed_in_session_without_csrf_token_is_a_json_403():
     assert response.status_code == 403
     assert response["Content-Type"] == "application/json"
     assert _error_code(response) == "PERMISSION_DENIED"
+
+
+@pytest.mark.usefixtures("no_error_logs")
+def test_access_log_page_arguments(signed_in):
+    page = (
+        "query($n: Int, $a: String) { me { accessLog(first: $n, after: $a) { edges { cursor } } } }"
+    )
+    # an explicit null is the default page (found by the fuzzer: it was a TypeError)
+    body = _post(signed_in, {"query": page, "variables": {"n": None}}).json()
+    assert body == {"data": {"me": {"accessLog": {"edges": []}}}}
+    for variables, message in [
+        ({"n": 101}, "`first` must be between 0 and 100."),
+        ({"n": -1}, "`first` must be between 0 and 100."),
+        ({"a": "bm90IGEgY3Vyc29y"}, "The `after` cursor is not valid."),
+    ]:
+        error = _post(signed_in, {"query": page, "variables": variables}).json()["errors"][0]
+        assert (error["extensions"]["code"], error["message"]) == ("BAD_USER_INPUT", message)

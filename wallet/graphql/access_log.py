@@ -24,7 +24,7 @@ def _seq_from_cursor(cursor: str) -> int:
             raise ValueError
         return int(text.removeprefix(_CURSOR_PREFIX))
     except (ValueError, UnicodeDecodeError):
-        raise ApiError("The `after` cursor is not valid.", ErrorCode.INVALID) from None
+        raise ApiError("The `after` cursor is not valid.", ErrorCode.BAD_USER_INPUT) from None
 
 
 class AccessReader(graphene.ObjectType):
@@ -103,9 +103,13 @@ def access_log_field() -> graphene.Field:
     )
 
 
-def resolve_access_log(root: Any, info: Any, first: int = 20, after: str | None = None) -> Any:
+def resolve_access_log(
+    root: Any, info: Any, first: int | None = 20, after: str | None = None
+) -> Any:
+    if first is None:  # an explicit null: the default page
+        first = 20
     if first < 0 or first > MAX_PAGE_SIZE:
-        raise ApiError(f"`first` must be between 0 and {MAX_PAGE_SIZE}.", ErrorCode.INVALID)
+        raise ApiError(f"`first` must be between 0 and {MAX_PAGE_SIZE}.", ErrorCode.BAD_USER_INPUT)
     before_seq = _seq_from_cursor(after) if after else None
     page = access_log_page(citizen=root.wallet.citizen, first=first, before_seq=before_seq)
     edges = [{"cursor": _cursor(item.seq), "node": item} for item in page.items]
