@@ -26,7 +26,7 @@ What is generated, per principal:
 Deterministic by default: a fixed seed per principal (`@seed`), no example database. A failure
 names its seed; FUZZ_SEED=<int> replays one or explores another, FUZZ_EXAMPLES=<n> sets the
 operations per principal (default 350, so 1,050 a run). The live server's sockets get
-TCP_NODELAY (see `quick_live_server`): about 30 s for the module on the 2-core machine.
+TCP_NODELAY (tests/conftest.py): about 30 s for the module on the 2-core machine.
 The envelope shapes a generator cannot produce (a body that is not an object, `variables` or
 `query` of the wrong JSON type, ...) are a parametrized companion test at the end.
 """
@@ -55,7 +55,6 @@ import httpx
 import jwt
 import pytest
 from django.conf import settings as django_settings
-from django.core.servers.basehttp import WSGIRequestHandler
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
@@ -461,16 +460,7 @@ def _call(http: httpx.Client, token: str, query: str, **variables: Any) -> dict[
 
 
 @pytest.fixture
-def quick_live_server(live_server, monkeypatch):  # type: ignore[no-untyped-def]
-    """The live server with Nagle's algorithm off on its sockets. Django's development server
-    writes a response's headers and body in two sends; with Nagle on, the body waits for the
-    client's delayed ACK, and every request takes 40 ms instead of 2 (measured here)."""
-    monkeypatch.setattr(WSGIRequestHandler, "disable_nagle_algorithm", True)
-    return live_server
-
-
-@pytest.fixture
-def world(quick_live_server, sandbox) -> Iterator[World]:  # type: ignore[no-untyped-def]
+def world(live_server, sandbox) -> Iterator[World]:  # type: ignore[no-untyped-def]
     demo_services_seed()
     aino = sandbox.password_token("aino")["access_token"]
     sofia = sandbox.password_token("sofia")["access_token"]
@@ -478,7 +468,7 @@ def world(quick_live_server, sandbox) -> Iterator[World]:  # type: ignore[no-unt
     service = sandbox.client_credentials_token("demo-service", SERVICE_SECRETS["demo-service"])[
         "access_token"
     ]
-    with httpx.Client(base_url=quick_live_server.url, timeout=30) as http:
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
         synced = _call(http, aino, "mutation { syncMyData { errors { code } } }")
         assert synced["syncMyData"]["errors"] == []
         asked = _call(
@@ -638,14 +628,14 @@ SHAPES = [
 ]
 
 
-def test_hostile_request_shapes_never_fail_on_our_side(quick_live_server, sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_request_shapes_never_fail_on_our_side(live_server, sandbox) -> None:  # type: ignore[no-untyped-def]
     """One test for all the shapes, each reported on its own: a test apiece would flush the
     databases after each, which is most of a second on PostgreSQL."""
     token = sandbox.password_token("aino")["access_token"]
     failures = []
     with (
         logged_server_errors() as server_errors,
-        httpx.Client(base_url=quick_live_server.url, timeout=30) as http,
+        httpx.Client(base_url=live_server.url, timeout=30) as http,
     ):
         for shape in SHAPES:
             server_errors.culprits.clear()
