@@ -3,7 +3,10 @@
 - With an `Authorization` header the request is a bearer-token API call: cookies are ignored and
   CSRF does not apply (a cross-site page cannot set that header). A bad token is a 401 with
   `WWW-Authenticate`, a missing scope a 403, never a 500.
-- Without it, the browser's session cookie is used and CSRF protection applies.
+- Without it, the browser's session cookie is used and CSRF protection applies (a JSON 403).
+  A caller with neither is told to authenticate: a JSON 401 with `WWW-Authenticate: Bearer`.
+- Every document is checked before it runs (wallet/graphql/documents.py): bad input of any kind
+  is a 400 or a BAD_USER_INPUT error with a stable code; INTERNAL_ERROR is for our own faults.
 - Exception text never reaches a client: errors carry a stable `extensions.code`.
 """
 
