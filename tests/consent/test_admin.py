@@ -55,7 +55,7 @@ def _service_form(**overrides):
 
 def test_admin_registers_a_service_with_its_client_and_purpose(admin_browser):
     service_cache_clear()
-    assert service_by_client_id("library-app") is None  # a token of it would be a citizen's
+    assert service_by_client_id("library-app") is None  # its tokens would be refused
 
     page = admin_browser.get("/admin/consent/service/add/")
     assert page.status_code == 200 and b"library.loan.due_date" in page.content
