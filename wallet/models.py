@@ -104,7 +104,12 @@ class DataRecord(models.Model):
         ENDED = "ended", "Ended upstream"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="records")
+    citizen = models.ForeignKey(
+        Citizen,
+        on_delete=models.CASCADE,
+        related_name="records",
+        db_index=False,  # record_citizen_kind leads with it
+    )
     source = models.CharField(max_length=32)
     kind = models.CharField(max_length=64)
     external_key = models.CharField(max_length=64)
@@ -140,7 +145,12 @@ class AccessLogEntry(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="access_log")
+    citizen = models.ForeignKey(
+        Citizen,
+        on_delete=models.CASCADE,
+        related_name="access_log",
+        db_index=False,  # access_log_unique_seq (citizen, seq) leads with it
+    )
     seq = models.PositiveBigIntegerField()
     created_at = models.DateTimeField()
     service_id = models.UUIDField()
