@@ -37,10 +37,6 @@ def register(column: SealedColumn) -> SealedColumn:
     return column
 
 
-def columns() -> list[SealedColumn]:
-    return list(_COLUMNS)
-
-
 def reseal_citizen(*, citizen: Any, old: crypto.CitizenCipher, new: crypto.CitizenCipher) -> int:
     """Re-seal every value of the citizen from `old` to `new`; the caller holds the transaction.
 

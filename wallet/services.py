@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -144,7 +144,6 @@ class UpsertCounts:
     updated: int = 0
     unchanged: int = 0
     ended: int = 0
-    seen_ids: set[str] = field(default_factory=set, repr=False)
 
     def add(self, other: UpsertCounts) -> None:
         self.created += other.created
