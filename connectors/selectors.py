@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber
 
 from connectors import base
 from connectors.models import SyncRun
 from wallet.models import Citizen
-
-RECENT_RUNS = 50
 
 
 @dataclass(frozen=True)
@@ -27,35 +27,50 @@ class SourceStatus:
     retention: str
 
 
+GOOD = (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL)
+
+
+def _newest(runs: QuerySet[SyncRun], *partition: Any) -> QuerySet[SyncRun]:
+    """The newest of `runs` in each partition (source, plus `partition`): one query, however
+    long the history (a window function, so every source gets its row)."""
+    return runs.annotate(
+        newest=Window(
+            RowNumber(),
+            partition_by=[F("source"), *partition],
+            order_by=[F("started_at").desc(), F("id").desc()],
+        )
+    ).filter(newest=1)
+
+
 def citizen_sources(*, citizen: Citizen, connectors: list[base.Connector]) -> list[SourceStatus]:
     """Per source: when the citizen's data last came through (their own syncs and sweeps that
-    covered everyone) and how the latest attempt went. One query, whatever the history."""
-    runs = list(
+    covered everyone) and how the latest attempt went. One query, whatever the history: the
+    newest good run and the newest other run of each source; the later of the two is the
+    latest attempt."""
+    good = Case(When(status__in=GOOD, then=Value(True)), default=Value(False))
+    runs = _newest(
         SyncRun.objects.filter(
             Q(citizen=citizen)
-            | Q(citizen__isnull=True, mode__in=[SyncRun.Mode.FULL, SyncRun.Mode.INCREMENTAL])
+            | Q(citizen__isnull=True, mode__in=[SyncRun.Mode.FULL, SyncRun.Mode.INCREMENTAL]),
+            source__in=[connector.source for connector in connectors],
         )
         .exclude(status=SyncRun.Status.RUNNING)
-        .order_by("-started_at")
-        .only("source", "status", "finished_at", "error_code")[:RECENT_RUNS]
+        .only("source", "status", "started_at", "finished_at", "error_code"),
+        good,
     )
+    by_source: dict[str, list[SyncRun]] = {}
+    for run in runs:
+        by_source.setdefault(run.source, []).append(run)
     result = []
     for connector in connectors:
-        own = [run for run in runs if run.source == connector.source]
-        latest = own[0] if own else None
-        good = next(
-            (
-                run
-                for run in own
-                if run.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL)
-            ),
-            None,
-        )
+        own = by_source.get(connector.source, [])
+        latest = max(own, key=lambda run: (run.started_at, run.pk), default=None)
+        good_run = next((run for run in own if run.status in GOOD), None)
         result.append(
             SourceStatus(
                 name=connector.source,
                 label=connector.labels.en,
-                last_synced_at=good.finished_at if good else None,
+                last_synced_at=good_run.finished_at if good_run else None,
                 status=latest.status if latest else None,
                 error_code=(latest.error_code or None) if latest else None,
                 controller=connector.info.controller,
@@ -82,11 +97,15 @@ class ConnectorState:
 def connector_states(*, connectors: list[base.Connector]) -> list[ConnectorState]:
     from connectors.config import effective_config
 
-    sweeps = list(
-        SyncRun.objects.filter(mode__in=[SyncRun.Mode.FULL, SyncRun.Mode.INCREMENTAL]).order_by(
-            "-started_at"
-        )[:RECENT_RUNS]
-    )
+    sweeps = {
+        run.source: run
+        for run in _newest(
+            SyncRun.objects.filter(
+                mode__in=[SyncRun.Mode.FULL, SyncRun.Mode.INCREMENTAL],
+                source__in=[connector.source for connector in connectors],
+            )
+        )
+    }
     states = []
     for connector in connectors:
         config = effective_config(connector.source)
@@ -100,7 +119,7 @@ def connector_states(*, connectors: list[base.Connector]) -> list[ConnectorState
                 has_client_secret=bool(config.client_secret),
                 supports_incremental=type(connector).changed_citizens
                 is not base.Connector.changed_citizens,
-                latest_sweep=next((run for run in sweeps if run.source == connector.source), None),
+                latest_sweep=sweeps.get(connector.source),
             )
         )
     return states
