@@ -38,11 +38,17 @@ class EffectiveConfig:
         return f"EffectiveConfig(source={self.source!r}, base_url={self.base_url!r})"
 
 
+def sierra_token_url(base_url: str) -> str:
+    """Sierra's token endpoint is `token` under its API root: wherever the API is, so is it."""
+    return base_url.rstrip("/") + "/token"
+
+
 def _defaults(source: str) -> tuple[str, str, str, str]:
-    """(base URL, token URL, client id, client secret) from the environment."""
+    """(base URL, token URL, client id, client secret) from the environment. The library's
+    token URL is blank: it follows the effective base URL (see effective_config)."""
     if source == "library":
         base = settings.LIBRARY_API_URL.rstrip("/") + "/"
-        return base, f"{base}token", settings.LIBRARY_CLIENT_KEY, settings.LIBRARY_CLIENT_SECRET
+        return base, "", settings.LIBRARY_CLIENT_KEY, settings.LIBRARY_CLIENT_SECRET
     base = {"youth": settings.YOUTH_API_URL, "berths": settings.BERTHS_API_URL}[source]
     return (
         base,
@@ -82,12 +88,17 @@ def effective_config(source: str) -> EffectiveConfig:
             return cached[1]
     row = ConnectorConfig.objects.filter(source=source).first()
     base_url, token_url, client_id, secret = defaults
+    base_url = row.base_url if row and row.base_url else base_url
+    if row and row.token_url:
+        token_url = row.token_url
+    elif source == "library":  # an admin's base URL brings its own token endpoint
+        token_url = sierra_token_url(base_url)
     result = EffectiveConfig(
         source=source,
         enabled=row.enabled if row else True,
         sweep_interval_minutes=row.sweep_interval_minutes if row else 0,
-        base_url=(row.base_url if row and row.base_url else base_url),
-        token_url=(row.token_url if row and row.token_url else token_url),
+        base_url=base_url,
+        token_url=token_url,
         client_id=(row.client_id if row and row.client_id else client_id),
         client_secret=(_open_secret(row) if row and row.client_secret_sealed else secret),
     )

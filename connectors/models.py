@@ -19,7 +19,11 @@ class ConnectorConfig(models.Model):
         default=0, help_text="Run an incremental sweep this often; 0 = only when started by hand."
     )
     base_url = models.URLField(blank=True, help_text="Blank: the URL from the environment.")
-    token_url = models.URLField(blank=True, help_text="Blank: the URL from the environment.")
+    token_url = models.URLField(
+        blank=True,
+        help_text="Blank: the URL from the environment; for the library, `token` under the "
+        "effective base URL.",
+    )
     client_id = models.CharField(max_length=200, blank=True)
     client_secret_sealed = models.BinaryField(blank=True, null=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
