@@ -216,6 +216,11 @@ class ConsentState(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+# The state of a consent none of whose status records is left (W3C DPV: consent unknown). It is
+# never recorded, only derived, and like every state but `given` it allows no processing.
+CONSENT_STATE_UNKNOWN = "unknown"
+
+
 class ConsentStatus(models.Model):
     """One link in a consent's history. `digest` is a keyed HMAC over this record and the
     previous record's digest, so the history can be verified end to end."""

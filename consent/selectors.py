@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.models import (
+    CONSENT_STATE_UNKNOWN,
     Consent,
     ConsentRequest,
     ConsentState,
@@ -60,7 +61,8 @@ def citizen_hint_index(*, issuer: str, subject: str) -> str:
 
 
 def consents_with_state() -> QuerySet[Consent]:
-    """Consents annotated with `current_state`: the state of the newest status record."""
+    """Consents annotated with `current_state`: the state of the newest status record, None if
+    the consent has none (see `effective_state`)."""
     newest = ConsentStatus.objects.filter(consent=OuterRef("pk")).order_by("-seq")
     return Consent.objects.annotate(current_state=Subquery(newest.values("state")[:1]))
 
@@ -127,8 +129,11 @@ def consents_for_read(*, service_id: uuid.UUID, pairwise_id: uuid.UUID) -> ReadT
 
 def effective_state(consent: Consent, *, now: datetime | None = None) -> str:
     """The state that governs processing: a given consent past its expiry is expired, whether or
-    not the expiry has been recorded yet."""
-    state: str = getattr(consent, "current_state", None) or ConsentState.GIVEN
+    not the expiry has been recorded yet. It fails closed: a consent with no status record (its
+    history deleted) is `unknown`, never given. `consent` carries `current_state` (the newest
+    record's state, or None if there is none) from `consents_with_state` or `consents_for_read`.
+    """
+    state: str = consent.current_state or CONSENT_STATE_UNKNOWN  # type: ignore[attr-defined]
     now = now or timezone.now()
     if state == ConsentState.GIVEN and consent.expires_at is not None and consent.expires_at <= now:
         return ConsentState.EXPIRED

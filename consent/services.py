@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from consent import receipts
@@ -32,6 +34,7 @@ from consent.selectors import (
     citizen_hint_index,
     consent_contents,
     consents_for_read,
+    consents_with_state,
     effective_state,
     request_effective_state,
 )
@@ -341,13 +344,18 @@ def _status_append(
 
 def consent_history_verify(*, consent: Consent) -> str | None:
     """None if the consent's status chain is intact, else what is wrong with it."""
+    return _history_problem(consent.pk, list(consent.statuses.order_by("seq")))
+
+
+def _history_problem(consent_id: uuid.UUID, statuses: list[ConsentStatus]) -> str | None:
+    """The first broken link of a consent's history (`statuses` in `seq` order), or None."""
     previous: ConsentStatus | None = None
-    for status in consent.statuses.order_by("seq"):
+    for status in statuses:
         expected_seq = previous.seq + 1 if previous else 1
         if status.seq != expected_seq or status.previous_id != (previous.pk if previous else None):
             return f"status {expected_seq} is missing or out of order"
         digest = status_digest(
-            consent_id=consent.pk,
+            consent_id=consent_id,
             seq=status.seq,
             state=status.state,
             actor=status.actor,
@@ -360,6 +368,39 @@ def consent_history_verify(*, consent: Consent) -> str | None:
     if previous is None:
         return "the consent has no status records"
     return None
+
+
+@dataclass(frozen=True)
+class BrokenHistory:
+    """The first broken link of one consent's history. Ids only: no personal data."""
+
+    citizen_id: uuid.UUID
+    consent_id: uuid.UUID
+    reason: str
+
+    def __str__(self) -> str:
+        return f"citizen {self.citizen_id}, consent {self.consent_id}: {self.reason}"
+
+
+def consent_histories_verify(
+    *, citizen_ids: list[uuid.UUID] | None = None
+) -> Iterator[BrokenHistory]:
+    """Walk every consent's status chain (or those of some citizens) from its first record and
+    yield the first broken link of each: a missing, altered or reordered record, or none at all.
+
+    A deleted newest record (say, a withdrawal) leaves a shorter chain that still verifies: the
+    history has no head to compare with. Reads fail closed only on a history with no record.
+    """
+    consents = Consent.objects.order_by("pk").only("id", "citizen_id")
+    if citizen_ids is not None:
+        consents = consents.filter(citizen_id__in=citizen_ids)
+    statuses = Prefetch("statuses", queryset=ConsentStatus.objects.order_by("seq"))
+    for consent in consents.prefetch_related(statuses).iterator(chunk_size=1000):
+        problem = _history_problem(consent.pk, list(consent.statuses.all()))
+        if problem is not None:
+            yield BrokenHistory(
+                citizen_id=consent.citizen_id, consent_id=consent.pk, reason=problem
+            )
 
 
 def _final_status_append(*, consent: Consent, state: str, actor: str) -> ConsentStatus | None:
@@ -379,7 +420,7 @@ def consent_withdraw(*, citizen: Citizen, consent_id: uuid.UUID) -> ConsentStatu
     """Withdraw a consent. It takes effect for the very next read: reads check the newest status
     record, and this one is committed before the call returns."""
     with transaction.atomic():
-        consent = Consent.objects.filter(pk=consent_id, citizen=citizen).first()
+        consent = consents_with_state().filter(pk=consent_id, citizen=citizen).first()
         if consent is None:
             raise ConsentError("No such consent.", code="NOT_FOUND", field="id")
         if effective_state(consent) == ConsentState.EXPIRED:
@@ -404,10 +445,11 @@ def consents_expire(*, now: datetime | None = None) -> int:
     """Record the expiry of given consents past their end. Reads never wait for this: they check
     the expiry time themselves."""
     now = now or timezone.now()
-    # Withdrawn and expired are final: a consent with neither record is still given.
-    due = Consent.objects.filter(expires_at__lte=now).exclude(
-        statuses__state__in=[ConsentState.WITHDRAWN, ConsentState.EXPIRED]
-    )
+    # Withdrawn and expired are final: a consent given (its first record) with neither record is
+    # still given. One with no record at all was never in force here (see `effective_state`).
+    due = Consent.objects.filter(
+        expires_at__lte=now, statuses__seq=1, statuses__state=ConsentState.GIVEN
+    ).exclude(statuses__state__in=[ConsentState.WITHDRAWN, ConsentState.EXPIRED])
     recorded = 0
     for consent in due.order_by("expires_at")[:10_000]:
         try:

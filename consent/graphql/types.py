@@ -10,7 +10,13 @@ from typing import Any
 import graphene
 from graphene.types.generic import GenericScalar
 
-from consent.models import ConsentRequest, ConsentState, RequestState, Service
+from consent.models import (
+    CONSENT_STATE_UNKNOWN,
+    ConsentRequest,
+    ConsentState,
+    RequestState,
+    Service,
+)
 from consent.selectors import (
     ConsentView,
     approval_url,
@@ -112,7 +118,8 @@ class ConsentRequestStateEnum(graphene.Enum):
 
 
 class ConsentStateEnum(graphene.Enum):
-    """W3C DPV states of a consent: only `GIVEN` allows processing."""
+    """W3C DPV states of a consent: only `GIVEN` allows processing. `UNKNOWN`: no record of the
+    consent's state is left (its history was deleted), so it is not in force."""
 
     class Meta:
         name = "ConsentState"
@@ -120,6 +127,7 @@ class ConsentStateEnum(graphene.Enum):
     GIVEN = ConsentState.GIVEN.value
     WITHDRAWN = ConsentState.WITHDRAWN.value
     EXPIRED = ConsentState.EXPIRED.value
+    UNKNOWN = CONSENT_STATE_UNKNOWN
 
 
 def _consent_given(request: ConsentRequest) -> Any:

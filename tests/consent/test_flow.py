@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from consent.models import ConsentStatus
 from sandbox.demo import AINO
 from tests.consent.conftest import (
     ACCESS_LOG,
@@ -227,3 +228,27 @@ def test_consents_list_shows_history_and_state(api, tokens, demo_services):
     ]
     twice = api(WITHDRAW, aino, id=granted["consentId"])["data"]["withdrawConsent"]
     assert twice["errors"][0]["code"] == "CONFLICT"
+
+
+def test_consent_with_no_status_records_is_not_given_to_anyone(api, tokens, demo_services):
+    # given a consent whose status records are then deleted in the database
+    granted = grant(api, tokens, service="demo-service", citizen="aino", fields=["profile.email"])
+    ConsentStatus.objects.filter(consent_id=granted["consentId"]).delete()
+
+    # the service gets nothing under it
+    service = tokens.service("demo-service")
+    read = api(CITIZEN_DATA, service, id=granted["citizenId"])["data"]["citizenData"]
+    assert read["records"] == [] and read["grantedFields"] == []
+    assert "profile.email" in read["withheldFields"]
+    query = "query($id: String!) { consentRequest(id: $id) { consentState } }"
+    state = api(query, service, id=granted["id"])["data"]["consentRequest"]
+    assert state == {"consentState": "UNKNOWN"}
+
+    # aino does not see it as given, and there is nothing to withdraw
+    aino = tokens.citizen("aino")
+    [consent] = api("{ me { consents { id state history { seq } } } }", aino)["data"]["me"][
+        "consents"
+    ]
+    assert consent == {"id": granted["consentId"], "state": "UNKNOWN", "history": []}
+    withdrawn = api(WITHDRAW, aino, id=granted["consentId"])["data"]["withdrawConsent"]
+    assert withdrawn["errors"][0]["code"] == "CONFLICT"

@@ -14,6 +14,7 @@ from consent.models import Consent, ConsentRequest, ConsentStatus, RequestState
 from consent.selectors import citizen_consents, consent_receipt
 from tests.consent.test_queries import _ask, _citizen, _consent, _read
 from wallet import crypto, keys
+from wallet.models import AccessLogEntry
 from wallet.services import citizen_erase
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -29,6 +30,44 @@ def test_status_chain_verifies_and_an_edit_shows():
     # someone turns the withdrawal back into a grant in the database
     ConsentStatus.objects.filter(consent=consent, seq=2).update(state="given")
     assert services.consent_history_verify(consent=consent) == "status 2 was altered"
+
+
+def test_consent_without_status_records_is_not_in_force():
+    # given a consent, and a second one that keeps its history
+    service = demo_services_seed()[0]
+    citizen = _citizen()
+    lost = _consent(citizen, service)
+    kept = _consent(citizen, service, fields=["profile.email"])
+    # when the first one's status records are deleted in the database
+    ConsentStatus.objects.filter(consent=lost).delete()
+
+    # then a read gets only what the other consent covers, and names only that one
+    read = _read(service, lost)
+    assert read.granted_fields == ["profile.email"]
+    assert "youth.membership.status" in read.withheld_fields
+    assert AccessLogEntry.objects.get(citizen_id=citizen.pk).consent_id == kept.pk
+    # the citizen's view does not show it as given, with no history to show
+    views = {view.id: view for view in citizen_consents(citizen=citizen)}
+    assert views[lost.pk].state == "unknown" and views[lost.pk].history == []
+    assert views[kept.pk].state == "given"
+    # it cannot be withdrawn (nothing is in force), and the expiry job leaves it alone
+    with pytest.raises(services.ConsentError) as error:
+        services.consent_withdraw(citizen=citizen, consent_id=lost.pk)
+    assert error.value.code == "CONFLICT"
+    Consent.objects.filter(pk=lost.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.consents_expire() == 0
+    assert not ConsentStatus.objects.filter(consent=lost).exists()
+
+
+def test_consent_without_status_records_alone_shares_nothing():
+    service = demo_services_seed()[0]
+    citizen = _citizen()
+    consent = _consent(citizen, service)
+    ConsentStatus.objects.filter(consent=consent).delete()
+
+    read = _read(service, consent)
+    assert read.granted_fields == [] and read.records == []
+    assert read.withheld_fields == service.allowed_fields
 
 
 def test_expiry_is_enforced_at_read_time_then_recorded():
