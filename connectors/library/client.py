@@ -27,7 +27,8 @@ SYSTEM = "library"
 RECORD_NOT_FOUND = 107
 SWEEP_LIMIT = 2000
 LIST_LIMIT = 100
-PATRON_FIELDS = "id,names,barcodes,expirationDate,homeLibraryCode,moneyOwed,updatedDate,deleted"
+# `homeLibrary` is the home library as `{code, name}` (`homeLibraryCode` would be the code only).
+PATRON_FIELDS = "id,names,barcodes,expirationDate,homeLibrary,moneyOwed,updatedDate,deleted"
 
 
 class _TokenCache:

@@ -76,7 +76,10 @@ def parse_account(patron: dict[str, Any]) -> UpstreamRecord:
     names = patron.get("names")
     if names is not None and not isinstance(names, list):
         raise InvalidRecord("names is not a list")
-    home = parsing.text(patron, "homeLibraryCode") or _name(patron, "homeLibrary")
+    # The name is what the citizen recognises; the code (stable when a branch is renamed) is
+    # kept beside it, and shown only when the library sends no name.
+    home = parsing.obj(patron, "homeLibrary")
+    home_code = parsing.text(home, "code") or parsing.text(patron, "homeLibraryCode")
     patron_id = patron.get("id")
     if isinstance(patron_id, bool) or not isinstance(patron_id, int | str) or patron_id == "":
         raise InvalidRecord("id is missing")
@@ -85,7 +88,8 @@ def parse_account(patron: dict[str, Any]) -> UpstreamRecord:
         external_id=str(patron_id),
         payload={
             "barcode": barcodes[0] if barcodes else None,
-            "home_library": home,
+            "home_library": _name(patron, "homeLibrary") or home_code,
+            "home_library_code": home_code,
             "expiration_date": parsing.iso_date(patron, "expirationDate"),
             "money_owed": parsing.decimal(patron, "moneyOwed"),
         },

@@ -98,7 +98,8 @@ def test_library_sync_brings_account_loans_holds_and_fines(sandbox):
     [run] = services.citizen_sync(citizen=eero, trigger="test", sources=["library"])
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     [account] = _records(eero, "library", "account")
-    assert account.payload["home_library"] == EERO_LIBRARY.home_library_code
+    assert account.payload["home_library"] == EERO_LIBRARY.home_library_name
+    assert account.payload["home_library_code"] == EERO_LIBRARY.home_library_code
     assert Decimal(account.payload["money_owed"]) == EERO_LIBRARY.money_owed
     loans = sorted(r.payload["call_number"] for r in _records(eero, "library", "loan"))
     assert loans == sorted(c.call_number for c in EERO_LIBRARY.checkouts)
@@ -151,7 +152,7 @@ def test_eero_sees_his_lease_boat_and_library_loans_through_me(live_server, sand
     [boat] = me["boats"]
     assert boat["name"] == EERO_BOAT.name and Decimal(boat["length"]) == EERO_BOAT.length
     account = me["libraryAccount"]
-    assert len(account["loans"]) == 2 and account["homeLibrary"] == EERO_LIBRARY.home_library_code
+    assert len(account["loans"]) == 2 and account["homeLibrary"] == EERO_LIBRARY.home_library_name
     assert account["barcode"] == EERO_LIBRARY.barcode  # eero's login is `high`: sensitive shown
     assert {s["name"] for s in me["sources"]} == {"youth", "berths", "library"}
     assert all(s["lastSyncedAt"] for s in me["sources"])

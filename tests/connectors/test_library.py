@@ -6,10 +6,13 @@ from __future__ import annotations
 import pytest
 
 from connectors import services
+from connectors.base import InvalidRecord
 from connectors.config import config_cache_clear, effective_config
+from connectors.library.connector import parse_account
 from connectors.library.services import library_card_link
 from connectors.models import ConnectorConfig, SyncRun
 from sandbox.demo import SOFIA, SOFIA_LIBRARY
+from wallet.selectors import citizen_wallet
 from wallet.services import citizen_get_or_create
 
 pytestmark = [
@@ -53,3 +56,33 @@ def test_the_library_token_url_follows_the_effective_base_url(sandbox, settings)
     assert effective_config("library").token_url == (
         f"{sandbox.base_url}/elsewhere/iii/sierra-api/v6/token"
     )
+
+
+def test_the_account_keeps_the_home_librarys_name_and_its_code(sandbox):
+    # given: a linked card (linking syncs the library in-process here)
+    sofia = _citizen(sandbox, SOFIA)
+    library_card_link(citizen=sofia, barcode=SOFIA_LIBRARY.barcode, pin=SOFIA_LIBRARY.pin)
+    # when
+    [account] = citizen_wallet(citizen=sofia).records(source="library", kind="account")
+    # then: "Kallion kirjasto", not "kallio"
+    assert account.payload["home_library"] == SOFIA_LIBRARY.home_library_name
+    assert account.payload["home_library_code"] == SOFIA_LIBRARY.home_library_code
+
+
+@pytest.mark.parametrize(
+    ("patron", "shown", "code"),
+    [
+        ({"homeLibrary": {"code": "h01", "name": "Helsinki Main"}}, "Helsinki Main", "h01"),
+        ({"homeLibrary": {"code": "h01"}}, "h01", "h01"),  # no name: the code, not nothing
+        ({"homeLibraryCode": "h01"}, "h01", "h01"),  # a library that only sends the code
+        ({}, None, None),
+    ],
+)
+def test_home_library_is_the_name_with_the_code_as_fallback(patron, shown, code):
+    record = parse_account({"id": 7, "barcodes": ["2100"], **patron})
+    assert (record.payload["home_library"], record.payload["home_library_code"]) == (shown, code)
+
+
+def test_a_home_library_of_the_wrong_shape_is_refused_naming_the_field():
+    with pytest.raises(InvalidRecord, match="homeLibrary is not an object"):
+        parse_account({"id": 7, "homeLibrary": "h01"})
