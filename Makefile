@@ -38,9 +38,12 @@ run: venv
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff, then the architecture contracts of pyproject.toml's [tool.importlinter] (the core imports
+# no app, the apps are independent, the sandbox stands apart).
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 fmt: venv
 	$(VENV)/bin/ruff format .

@@ -1,3 +1,7 @@
+"""The Celery app. Composition root (with wallet.settings, wallet.urls, wallet.schema,
+wallet.wsgi): it finds the apps' tasks (`autodiscover_tasks`). The rest of `wallet` is the core
+and imports no app (pyproject.toml, [tool.importlinter])."""
+
 import os
 
 from celery import Celery

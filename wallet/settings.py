@@ -4,6 +4,10 @@ Integrations switch on by their URL being set: `DATABASE_URL` (PostgreSQL instea
 SQLite), `CELERY_BROKER_URL` (Celery workers instead of in-process tasks). Secrets can be given as
 `NAME_FILE` paths. For local development `var/dev.env` (written by `scripts/devinit.py`) is read
 when present; it never overrides a variable that is already set.
+
+Composition root (with wallet.urls, wallet.schema, wallet.celery, wallet.wsgi): it names the apps
+and their settings. The rest of `wallet` is the core and imports no app (pyproject.toml,
+[tool.importlinter]).
 """
 
 from pathlib import Path

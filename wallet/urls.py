@@ -1,3 +1,10 @@
+"""The wallet's URLs.
+
+Composition root (with wallet.settings, wallet.schema, wallet.celery, wallet.wsgi): it mounts the
+apps' views next to the core's. The rest of `wallet` is the core and imports no app
+(pyproject.toml, [tool.importlinter]).
+"""
+
 from urllib.parse import urlencode
 
 from django.contrib import admin

@@ -7,14 +7,15 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
-from connectors.models import SyncRun
-from wallet import catalogue, signing
+from wallet import catalogue, hooks, signing
 from wallet.assurance import field_visible
 from wallet.auth.principal import principal_from_session
-from wallet.selectors import citizen_wallet
+from wallet.selectors import RecordView, citizen_wallet
 
 WITHHELD = "Shown after a stronger login"
 
@@ -29,33 +30,41 @@ def _display(value: Any) -> str:
     return str(value)
 
 
+def record_rows(
+    *, record: RecordView, kind: catalogue.RecordKind, loa: str | None
+) -> list[tuple[str, str]]:
+    """A record as (label, shown value) rows for a page: empty fields left out, sensitive ones
+    replaced by a notice below the assurance they need."""
+    rows = []
+    for field in kind.fields:
+        value = record.get(field.key)
+        if value in (None, "", []):
+            continue
+        shown = _display(value) if field_visible(field, loa) else WITHHELD
+        rows.append((field.labels.en, shown))
+    return rows
+
+
 @never_cache
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """The profile, then the sections the apps register (wallet.hooks): the youth card, the
+    latest syncs."""
     principal = principal_from_session(request)
     if principal is None:
         return render(request, "wallet/welcome.html")
     wallet = citizen_wallet(citizen=principal.citizen)
-    youth_kind = catalogue.kind("youth.membership")
-    memberships = wallet.records(source="youth", kind="membership")
-    cards = []
-    for record in memberships:
-        rows = []
-        for field in youth_kind.fields:
-            value = record.get(field.key)
-            if value in (None, "", []):
-                continue
-            shown = _display(value) if field_visible(field, principal.loa) else WITHHELD
-            rows.append((field.labels.en, shown))
-        cards.append({"rows": rows, "fetched_at": record.fetched_at})
+    sections: list[SafeString] = [
+        render_to_string(section.template, section.context, request)
+        for section in hooks.home_sections(principal=principal, wallet=wallet)
+    ]
     context = {
         "profile": [
             (field.labels.en, wallet.profile[field.key])
             for field in catalogue.PROFILE.fields
             if field.key in wallet.profile
         ],
-        "youth_cards": cards,
-        "last_runs": SyncRun.objects.filter(citizen=principal.citizen).order_by("-started_at")[:3],
+        "sections": sections,
     }
     return render(request, "wallet/home.html", context)
 

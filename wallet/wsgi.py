@@ -1,3 +1,7 @@
+"""The WSGI entry point. Composition root (with wallet.settings, wallet.urls, wallet.schema,
+wallet.celery): it loads the settings, which name the apps. The rest of `wallet` is the core and
+imports no app (pyproject.toml, [tool.importlinter])."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

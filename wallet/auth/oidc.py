@@ -7,7 +7,8 @@ Changes to the library's defaults, each for a reason:
 - the ID token's `exp`/`iat`/`nbf` must be numbers and its lifetime bounded, as for access tokens;
 - the claims come from userinfo, or from the verified ID token when userinfo refuses the access
   token or OIDC_CLAIMS_SOURCE says `token` (see wallet.auth.userinfo);
-- a data sync of the citizen's sources is enqueued after login;
+- after login the apps' sign-in callbacks run (wallet.hooks): the connectors enqueue a data
+  sync of the citizen's sources;
 - every failure of the callback (the provider's `error=`, an unknown state, the token endpoint,
   userinfo, the ID token, the network) is a "Sign-in failed" page with a 4xx status, never a 500,
   and the log says only which kind of failure it was;
@@ -31,7 +32,7 @@ from django.utils.cache import add_never_cache_headers
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
-from wallet import services
+from wallet import hooks, services
 from wallet.auth import userinfo
 from wallet.auth.bearer import TokenTimesError, jwks_client, token_times_check
 from wallet.auth.principal import SESSION_LOA_KEY, roles_in
@@ -215,11 +216,9 @@ class CitizenCallbackView(OIDCAuthenticationCallbackView):
         return self.sign_in_failed(SignInFailed("not_signed_in"))
 
     def login_success(self) -> HttpResponse:
-        # Imported here: the auth backend module loads with settings, before the apps are ready.
-        from connectors.tasks import citizen_sync_enqueue
-
         response = super().login_success()
-        citizen_sync_enqueue(citizen_id=self.user.pk, reason="login")
+        # The apps' callbacks: the connectors enqueue a sync of the citizen's sources.
+        hooks.citizen_signed_in(citizen=self.user)
         return response
 
     def sign_in_failed(self, failure: SignInFailed) -> HttpResponse:

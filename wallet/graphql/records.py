@@ -11,7 +11,7 @@ from typing import Any
 import graphene
 
 from wallet import catalogue
-from wallet.graphql.types import RecordMetaFields, _record_value
+from wallet.graphql.types import RecordMetaFields, record_value
 
 SCALARS: dict[catalogue.ValueType, Any] = {
     catalogue.ValueType.STRING: graphene.String,
@@ -27,7 +27,7 @@ def record_type(kind: catalogue.RecordKind, name: str, **extra: Any) -> type[gra
     """An ObjectType for records of `kind`; `extra` adds fields (nested lists, say)."""
     fields: dict[str, Any] = {
         f.key: SCALARS[f.value_type](
-            resolver=_record_value(f.key), description=f"{f.labels.en} (`{kind.field_id(f.key)}`)"
+            resolver=record_value(f.key), description=f"{f.labels.en} (`{kind.field_id(f.key)}`)"
         )
         for f in kind.fields
     }

@@ -91,7 +91,7 @@ _DECODERS: dict[catalogue.ValueType, Any] = {
 }
 
 
-def _record_value(key: str) -> Any:
+def record_value(key: str) -> Any:
     def resolve(root: RecordRoot, info: Any) -> Any:
         return root.value(key)
 
@@ -129,64 +129,28 @@ class RecordMetaFields:
     )
 
 
-class ContactPerson(graphene.ObjectType):
-    first_name = graphene.String()
-    last_name = graphene.String()
-    phone = graphene.String()
-    email = graphene.String()
-
-
-class YouthMembershipStatus(graphene.Enum):
-    ACTIVE = "ACTIVE"
-    PENDING = "PENDING"
-    RENEWING = "RENEWING"
-    EXPIRED = "EXPIRED"
-
-
-class YouthMembershipType(RecordMetaFields, graphene.ObjectType):
-    class Meta:
-        name = "YouthMembership"
-
-    membership_number = graphene.String(resolver=_record_value("membership_number"))
-    status = graphene.Field(YouthMembershipStatus, resolver=_record_value("status"))
-    expiration = graphene.Date(resolver=_record_value("expiration"))
-    birth_date = graphene.Date(resolver=_record_value("birth_date"))
-    school_name = graphene.String(resolver=_record_value("school_name"))
-    school_class = graphene.String(resolver=_record_value("school_class"))
-    language_at_home = graphene.String(resolver=_record_value("language_at_home"))
-    photo_usage_approved = graphene.Boolean(resolver=_record_value("photo_usage_approved"))
-    approver_first_name = graphene.String(resolver=_record_value("approver_first_name"))
-    approver_last_name = graphene.String(resolver=_record_value("approver_last_name"))
-    approver_phone = graphene.String(resolver=_record_value("approver_phone"))
-    approver_email = graphene.String(resolver=_record_value("approver_email"))
-    additional_contact_persons = graphene.List(
-        graphene.NonNull(ContactPerson), resolver=_record_value("additional_contact_persons")
-    )
-
-
 @dataclass(frozen=True)
 class MeRoot:
     wallet: CitizenWallet
     principal: Principal
 
 
-class WalletMeFields:
-    """The wallet's own part of `Me`; the root schema joins it with the connectors' part."""
+class WalletProfileMeFields:
+    """The wallet's own part of `Me`, first half: the profile. The root schema joins the core's
+    parts with the apps' parts (the order of its bases is the order of the fields)."""
 
     profile = graphene.Field(ProfileType, required=True)
-    youth_membership = graphene.Field(YouthMembershipType)
-    access_log = access_log_field()
-
-    @staticmethod
-    def resolve_access_log(root: MeRoot, info: Any, **page: Any) -> Any:
-        return resolve_access_log(root, info, **page)
 
     @staticmethod
     def resolve_profile(root: MeRoot, info: Any) -> dict[str, ProfileValue]:
         return root.wallet.profile
 
+
+class WalletAccessLogMeFields:
+    """The wallet's own part of `Me`, second half: who read what."""
+
+    access_log = access_log_field()
+
     @staticmethod
-    def resolve_youth_membership(root: MeRoot, info: Any) -> RecordRoot | None:
-        kind = catalogue.kind("youth.membership")
-        records = root.wallet.records(source="youth", kind="membership")
-        return RecordRoot(records[0], root.principal, kind) if records else None
+    def resolve_access_log(root: MeRoot, info: Any, **page: Any) -> Any:
+        return resolve_access_log(root, info, **page)

@@ -1,0 +1,26 @@
+"""What the connectors plug into the core's extension points (wallet.hooks), registered in
+`ConnectorsConfig.ready()`: a sync of the citizen's sources at login, and the latest syncs on the
+front page."""
+
+from __future__ import annotations
+
+from connectors.models import SyncRun
+from connectors.tasks import citizen_sync_enqueue
+from wallet.auth.principal import Principal
+from wallet.hooks import HomeSection
+from wallet.models import Citizen
+from wallet.selectors import CitizenWallet
+
+LATEST_SYNCS_SHOWN = 3
+
+
+def sync_on_sign_in(citizen: Citizen) -> None:
+    """Fresh data after each login: a sync of every source, enqueued after the commit."""
+    citizen_sync_enqueue(citizen_id=citizen.pk, reason="login")
+
+
+def latest_syncs_home_section(principal: Principal, wallet: CitizenWallet) -> HomeSection:
+    runs = SyncRun.objects.filter(citizen=principal.citizen).order_by("-started_at")
+    return HomeSection(
+        "connectors/latest_syncs_section.html", {"last_runs": runs[:LATEST_SYNCS_SHOWN]}
+    )

@@ -1,0 +1,68 @@
+"""Extension points of the core: the apps plug in here, from their `AppConfig.ready()`.
+
+The core (everything in `wallet/` but the composition root) imports neither `connectors` nor
+`consent`. Where it needs something from them, it offers a hook and they register:
+
+- `on_citizen_signed_in(callback)`: called after every browser login, with the citizen
+  (the connectors start a sync of the citizen's sources);
+- `home_section_register(section)`: a part of the citizen's front page after the profile, in
+  registration order (the youth membership card, the latest syncs).
+
+Registration is idempotent (registering the same callable twice keeps one), so a `ready()` that
+runs again in a test changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wallet.auth.principal import Principal
+    from wallet.models import Citizen
+    from wallet.selectors import CitizenWallet
+
+
+SignedInCallback = Callable[["Citizen"], None]
+
+_signed_in: list[SignedInCallback] = []
+
+
+def on_citizen_signed_in(callback: SignedInCallback) -> SignedInCallback:
+    """Run `callback(citizen)` after each browser login (usable as a decorator)."""
+    if callback not in _signed_in:
+        _signed_in.append(callback)
+    return callback
+
+
+def citizen_signed_in(*, citizen: Citizen) -> None:
+    """The login is done: run the registered callbacks, in registration order. A failing
+    callback fails the login, as a failing sync enqueue did when it was called here directly."""
+    for callback in list(_signed_in):
+        callback(citizen)
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """A rendered part of the front page: a template and its context."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+HomeSectionBuilder = Callable[["Principal", "CitizenWallet"], "HomeSection | None"]
+
+_home_sections: list[HomeSectionBuilder] = []
+
+
+def home_section_register(builder: HomeSectionBuilder) -> HomeSectionBuilder:
+    """Add `builder(principal, wallet)` to the front page; it returns None to show nothing."""
+    if builder not in _home_sections:
+        _home_sections.append(builder)
+    return builder
+
+
+def home_sections(*, principal: Principal, wallet: CitizenWallet) -> list[HomeSection]:
+    sections = (builder(principal, wallet) for builder in _home_sections)
+    return [section for section in sections if section is not None]
