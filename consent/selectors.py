@@ -76,14 +76,15 @@ _GRANTS_FOR_READ = (
     "JOIN consent_service svc ON svc.id = c.service_id "
     "JOIN wallet_citizen z ON z.id = c.citizen_id "
     "LEFT JOIN wallet_accessloghead h ON h.citizen_id = c.citizen_id "
-    "WHERE c.service_id = %s AND sub.pairwise_id = %s AND svc.is_active = %s"
+    "WHERE c.service_id = %s AND sub.pairwise_id = %s AND svc.is_active = %s "
+    "ORDER BY c.given_at, c.id"
 )
 
 
 @dataclass(frozen=True)
 class ReadTarget:
-    """Who a service's read is about and its consents, each with `current_state`; and the head
-    of the citizen's access log, for the entry the read will add."""
+    """Who a service's read is about and its consents (oldest first), each with
+    `current_state`; and the head of the citizen's access log, for the entry the read will add."""
 
     citizen: Citizen
     consents: list[Consent]

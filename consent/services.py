@@ -516,11 +516,12 @@ def citizen_data_read(
     consent that is in force now, and the names of the rest. None if the id is not one this
     service was given (another service's ids look the same as made-up ones).
 
-    Every read of a known citizen writes an access-log entry, also when nothing was shared.
-    Statements: 1 consents (with the citizen and the log head), 1 key, 1 profile with the
-    granted kinds' records, 1 log append (PostgreSQL), whatever the number of consents. Reads of
-    one citizen that meet at the log's head do not fail: the ones that lost wait in line for it
-    (3 more statements in a transaction; see `access_log_append`).
+    Every read of a known citizen writes an access-log entry, also when nothing was shared; it
+    names every consent in force that covers a field the service received. Statements: 1
+    consents (with the citizen and the log head), 1 key, 1 profile with the granted kinds'
+    records, 1 log append (PostgreSQL), whatever the number of consents. Reads of one citizen
+    that meet at the log's head do not fail: the ones that lost wait in line for it (3 more
+    statements in a transaction; see `access_log_append`).
     """
     if field_ids is not None:
         _unknown_fields_refuse(field_ids)
@@ -535,16 +536,19 @@ def citizen_data_read(
     now = timezone.now()
     live = [c for c in consents if effective_state(c, now=now) == ConsentState.GIVEN]
     cipher = None
-    granted_set: set[str] = set()
-    purposes: list[str] = []
+    covered: list[tuple[Consent, set[str], str]] = []  # consent, its fields, its purpose
     if live:
         cipher = citizen_cipher(citizen=citizen, create=False)
         for consent in live:
             contents = consent_contents(consent, cipher)
-            granted_set.update(f for f in contents["fields"] if f in registered)
-            purposes.append(contents["purpose"]["code"])
+            fields = {f for f in contents["fields"] if f in registered}
+            covered.append((consent, fields, contents["purpose"]["code"]))
+    granted_set: set[str] = set().union(*(fields for _, fields, _ in covered))
     granted = [f for f in asked if f in granted_set]
     withheld = [f for f in asked if f not in granted_set]
+    # the read rests on every consent in force that covers a field it shares (oldest first)
+    read_under = [c.pk for c, fields, _ in covered if not fields.isdisjoint(granted)]
+    purposes = [purpose for _, _, purpose in covered]
     records: list[ConsentedRecord] = []
     if granted:
         kinds = {catalogue.kind_and_key(f)[0] for f in granted}
@@ -557,7 +561,7 @@ def citizen_data_read(
     access_log_append(
         citizen=citizen,
         service_id=service.pk,
-        consent_id=live[0].pk if live else None,
+        consent_id=read_under[0] if read_under else None,
         cipher=cipher,
         head=target.log_head,
         details={
@@ -567,6 +571,7 @@ def citizen_data_read(
             "purposes": sorted(set(purposes)),
             "request_id": request_id,
             "records": len(records),
+            "consent_ids": [str(pk) for pk in read_under],
         },
     )
     return ConsentedRead(

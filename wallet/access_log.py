@@ -120,7 +120,9 @@ def access_log_append(
     cipher: crypto.CitizenCipher | None = None,
     head: LogHead | None = None,
 ) -> int:
-    """Add an entry to the end of the citizen's chain; returns its sequence number. `cipher`
+    """Add an entry to the end of the citizen's chain; returns its sequence number. A read that
+    rests on several consents names the first in `consent_id` and all of them in the details'
+    `consent_ids` (sealed, and covered by the mac like every detail). `cipher`
     saves a key fetch when the caller already holds the citizen's key; it is used only if its
     generation is the head's. `head`, if the caller read it, saves reading it here.
 
@@ -280,6 +282,14 @@ class AccessLogItem:
     service_id: uuid.UUID
     consent_id: uuid.UUID | None
     details: dict[str, Any]
+
+    @property
+    def consent_ids(self) -> list[uuid.UUID]:
+        """Every consent the read rested on, `consent_id` first: the sealed details'
+        `consent_ids`; an older entry, written before those, names its one `consent_id`."""
+        if "consent_ids" in self.details:
+            return [uuid.UUID(c) for c in self.details["consent_ids"]]
+        return [self.consent_id] if self.consent_id else []
 
 
 @dataclass(frozen=True)

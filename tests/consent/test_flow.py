@@ -7,6 +7,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.management import call_command
 
 from consent.models import ConsentStatus
 from sandbox.demo import AINO
@@ -252,3 +253,29 @@ def test_consent_with_no_status_records_is_not_given_to_anyone(api, tokens, demo
     assert consent == {"id": granted["consentId"], "state": "UNKNOWN", "history": []}
     withdrawn = api(WITHDRAW, aino, id=granted["consentId"])["data"]["withdrawConsent"]
     assert withdrawn["errors"][0]["code"] == "CONFLICT"
+
+
+def test_read_under_two_consents_is_logged_under_both(api, tokens, demo_services):
+    # given two consents of aino's to one service, covering different fields
+    email = grant(api, tokens, service="demo-service", citizen="aino", fields=["profile.email"])
+    status = grant(
+        api, tokens, service="demo-service", citizen="aino", fields=["youth.membership.status"]
+    )
+    assert email["citizenId"] == status["citizenId"]
+
+    # when the service reads both fields in one read
+    fields = ["profile.email", "youth.membership.status"]
+    service = tokens.service("demo-service")
+    read = api(CITIZEN_DATA, service, id=email["citizenId"], fields=fields)
+    assert read["data"]["citizenData"]["grantedFields"] == fields
+
+    # then aino's log names both consents, the first also as consentId
+    query = "{ me { accessLog(first: 1) { edges { node { fields consentId consentIds } } } } }"
+    [edge] = api(query, tokens.citizen("aino"))["data"]["me"]["accessLog"]["edges"]
+    assert edge["node"] == {
+        "fields": fields,
+        "consentId": email["consentId"],
+        "consentIds": [email["consentId"], status["consentId"]],
+    }
+    # and the log's chain still verifies
+    call_command("verify_access_log")

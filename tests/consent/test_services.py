@@ -12,8 +12,9 @@ from consent import services
 from consent.demo import demo_services_seed
 from consent.models import Consent, ConsentRequest, ConsentStatus, RequestState
 from consent.selectors import citizen_consents, consent_receipt
-from tests.consent.test_queries import _ask, _citizen, _consent, _read
+from tests.consent.test_queries import FIELDS, _ask, _citizen, _consent, _read
 from wallet import crypto, keys
+from wallet.access_log import access_log_page, access_log_verify
 from wallet.models import AccessLogEntry
 from wallet.services import citizen_erase
 
@@ -68,6 +69,32 @@ def test_consent_without_status_records_alone_shares_nothing():
     read = _read(service, consent)
     assert read.granted_fields == [] and read.records == []
     assert read.withheld_fields == service.allowed_fields
+
+
+def test_read_names_every_consent_it_rests_on_and_no_other():
+    # given four consents to one service: two cover what is read, one covers something else,
+    # and one covering a read field was withdrawn
+    service = demo_services_seed()[0]
+    citizen = _citizen()
+    email = _consent(citizen, service, fields=["profile.email"])
+    withdrawn = _consent(citizen, service, fields=["youth.membership.status"])
+    services.consent_withdraw(citizen=citizen, consent_id=withdrawn.pk)
+    status = _consent(citizen, service, fields=["youth.membership.status", "profile.email"])
+    _consent(citizen, service, fields=["profile.first_name"])
+
+    # when the service reads the email and the status
+    read = services.citizen_data_read(
+        service=service,
+        pairwise_id=email.subject.pairwise_id,
+        request_id=str(uuid.uuid4()),
+        field_ids=FIELDS,
+    )
+
+    # then the entry names the two consents in force that cover them, oldest first
+    assert read.granted_fields == FIELDS
+    [item] = access_log_page(citizen=citizen, first=1).items
+    assert item.consent_ids == [email.pk, status.pk] and item.consent_id == email.pk
+    assert list(access_log_verify()) == []
 
 
 def test_expiry_is_enforced_at_read_time_then_recorded():

@@ -145,6 +145,35 @@ def test_page_is_newest_first_with_a_cursor_and_constant_queries():
     assert [i.seq for i in rest.items] == [5, 4, 3, 2, 1] and not rest.has_next_page
 
 
+def test_entries_name_every_consent_and_older_entries_with_one_still_read():
+    # given an entry written before entries listed their consents (one id, in the column only),
+    # one with no consent, and one naming two consents in its sealed details
+    citizen = CitizenFactory()
+    keys.citizen_cipher(citizen=citizen)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    details = {"service": {"slug": "s", "name": "S"}, "fields": [], "withheld": []}
+    details |= {"purposes": [], "request_id": "r", "records": 0}
+    access_log_append(citizen=citizen, service_id=SERVICE_ID, consent_id=first, details=details)
+    access_log_append(citizen=citizen, service_id=SERVICE_ID, consent_id=None, details=details)
+    access_log_append(
+        citizen=citizen,
+        service_id=SERVICE_ID,
+        consent_id=first,
+        details={**details, "consent_ids": [str(first), str(second)]},
+    )
+
+    # then each reads with its consents, and the chain verifies
+    items = access_log_page(citizen=citizen, first=3).items
+    assert [(i.consent_id, i.consent_ids) for i in items] == [
+        (first, [first, second]),
+        (None, []),
+        (first, [first]),
+    ]
+    assert list(access_log_verify()) == []
+    ok, _ = _verify_command(citizen)
+    assert ok
+
+
 def test_data_key_rotation_reseals_the_log_and_the_chain_still_verifies():
     citizen = CitizenFactory()
     _reads(citizen, 3)

@@ -50,7 +50,18 @@ class AccessLogEntryType(graphene.ObjectType):
     )
     purposes = graphene.List(graphene.NonNull(graphene.String), required=True)
     request_id = graphene.String(required=True)
-    consent_id = graphene.ID()
+    consent_id = graphene.ID(
+        description="The first of `consentIds`, or null if the read rested on no consent.",
+        deprecation_reason="A read can rest on several consents: use `consentIds`.",
+    )
+    consent_ids = graphene.List(
+        graphene.NonNull(graphene.ID),
+        required=True,
+        description=(
+            "The consents in force that covered what the service received, oldest first; "
+            "empty when it received nothing."
+        ),
+    )
 
     @staticmethod
     def resolve_at(root: AccessLogItem, info: Any) -> Any:
@@ -76,6 +87,10 @@ class AccessLogEntryType(graphene.ObjectType):
     @staticmethod
     def resolve_request_id(root: AccessLogItem, info: Any) -> str:
         return str(root.details["request_id"])
+
+    @staticmethod
+    def resolve_consent_ids(root: AccessLogItem, info: Any) -> list[Any]:
+        return root.consent_ids
 
 
 class AccessLogEdge(graphene.ObjectType):
