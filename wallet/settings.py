@@ -10,6 +10,7 @@ and their settings. The rest of `wallet` is the core and imports no app (pyproje
 [tool.importlinter]).
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -18,7 +19,20 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """django-environ's reader, remembering every name the settings ask for: names in the
+    environment that look like the wallet's and that nothing asked for are refused at the end
+    of this module (a typo must not silently leave a default in force)."""
+
+    names_read: set[str] = set()
+
+    def get_value(self, var: str, *args: object, **kwargs: object) -> object:
+        self.names_read.add(var)
+        return super().get_value(var, *args, **kwargs)
+
+
+env = _Env()
 _env_file = Path(env.str("WALLET_ENV_FILE", default=str(VAR_DIR / "dev.env")))
 if _env_file.is_file():
     environ.Env.read_env(_env_file, overwrite=False)
@@ -37,8 +51,11 @@ def _strict_bool(name: str, default: bool) -> bool:
 
 
 def _optional_secret(name: str) -> str:
-    file_path = env.str(f"{name}_FILE", default="")
-    return Path(file_path).read_text().strip() if file_path else env.str(name, default="")
+    """NAME, or the contents of the file NAME_FILE names; both set is a mistake, not a choice."""
+    file_path, value = env.str(f"{name}_FILE", default=""), env.str(name, default="")
+    if file_path and value:
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both")
+    return Path(file_path).read_text().strip() if file_path else value
 
 
 def _secret(name: str) -> str:
@@ -173,7 +190,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
-_secure = not DEBUG and _strict_bool("WALLET_SECURE_COOKIES", default=True)
+_secure = _strict_bool("WALLET_SECURE_COOKIES", default=True) and not DEBUG
 SESSION_COOKIE_SECURE = _secure
 CSRF_COOKIE_SECURE = _secure
 # TLS usually ends at the load balancer, which redirects; set this where it does not.
@@ -398,3 +415,14 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING"},  # one line per task is noise at sweep scale
     },
 }
+
+# --- Names nobody reads -------------------------------------------------------------------------
+# Every setting above is read unconditionally, so `env.names_read` is the whole list; a name in
+# the environment with one of these prefixes that is not on it is a typo or a retired setting.
+_OWN_PREFIXES = ("WALLET_", "CONNECTOR_", "OIDC_")
+_unknown = sorted(n for n in os.environ if n.startswith(_OWN_PREFIXES) and n not in env.names_read)
+if _unknown:
+    _known = sorted(n for n in env.names_read if n.startswith(_OWN_PREFIXES))
+    raise ImproperlyConfigured(
+        f"Unknown setting(s) in the environment: {', '.join(_unknown)}. Known: {', '.join(_known)}"
+    )

@@ -165,3 +165,35 @@ def test_devinit_adds_the_citizen_clients_to_an_existing_dev_env(tmp_path):
     lines = env_file.read_text().splitlines()
     assert f"WALLET_CITIZEN_CLIENT_IDS={WALLET_CLI_CLIENT_ID}" in lines
     assert set(older) < set(lines)
+
+
+def test_an_unknown_name_in_the_environment_stops_start_up():
+    # a typo of WALLET_SECURE_COOKIES would otherwise leave the default in force, unnoticed
+    result = _manage("check", WALLET_SECURE_COOKIE="false", CONNECTOR_READ_TIMEOUTS="5")
+    assert result.returncode != 0
+    assert (
+        "Unknown setting(s) in the environment: CONNECTOR_READ_TIMEOUTS, WALLET_SECURE_COOKIE"
+        in (result.stderr)
+    )
+    assert "Known: " in result.stderr and "WALLET_SECURE_COOKIES" in result.stderr
+
+
+def test_a_secret_and_its_file_both_set_stop_start_up(tmp_path):
+    key_file = tmp_path / "index-key"
+    key_file.write_text("C" * 43)
+    result = _manage("check", WALLET_INDEX_KEY_FILE=str(key_file))
+    assert result.returncode != 0
+    assert "Set WALLET_INDEX_KEY or WALLET_INDEX_KEY_FILE, not both" in result.stderr
+
+
+def test_every_setting_is_read_whatever_the_configuration():
+    """The refusal of unknown names relies on each setting being read unconditionally: what the
+    settings module's source reads is what it asked for at start-up (DEBUG off here)."""
+    from django.conf import settings as django_settings  # noqa: F401 (settings are loaded)
+
+    from tests.wallet.test_settings_documented import SETTINGS, environment_variables_read
+    from wallet import settings as wallet_settings
+
+    in_source = environment_variables_read(SETTINGS.read_text())
+    own = {n for n in in_source if n.startswith(("WALLET_", "CONNECTOR_", "OIDC_"))}
+    assert own and own <= wallet_settings.env.names_read, own - wallet_settings.env.names_read
