@@ -31,6 +31,7 @@ class ConnectorConfigForm(forms.ModelForm):
             "base_url",
             "token_url",
             "client_id",
+            "pin_case_sensitive",
         )
 
 

@@ -33,6 +33,7 @@ class EffectiveConfig:
     token_url: str
     client_id: str
     client_secret: str
+    pin_case_sensitive: bool = True  # library: Sierra's caseSensitivity in patrons/validate
 
     def __repr__(self) -> str:  # keep the secret out of logs and tracebacks
         return f"EffectiveConfig(source={self.source!r}, base_url={self.base_url!r})"
@@ -101,6 +102,7 @@ def effective_config(source: str) -> EffectiveConfig:
         token_url=token_url,
         client_id=(row.client_id if row and row.client_id else client_id),
         client_secret=(_open_secret(row) if row and row.client_secret_sealed else secret),
+        pin_case_sensitive=row.pin_case_sensitive if row else True,
     )
     with _cache_lock:
         _cache[cache_key] = (time.monotonic() + CACHE_SECONDS, result)

@@ -25,6 +25,12 @@ class ConnectorConfig(models.Model):
         "effective base URL.",
     )
     client_id = models.CharField(max_length=200, blank=True)
+    pin_case_sensitive = models.BooleanField(
+        "PINs are case-sensitive",
+        default=True,
+        help_text="Library only: how the library compares PINs when a citizen links a card "
+        "(Sierra's caseSensitivity in patrons/validate; Sierra's default is case-sensitive).",
+    )
     client_secret_sealed = models.BinaryField(blank=True, null=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -135,10 +135,16 @@ class SierraClient:
         return _json(response)
 
     def validate(self, *, barcode: str, pin: str) -> bool:
+        """Whether the PIN is the card's, compared as the library is configured to (the
+        connector's `pin_case_sensitive`, sent as Sierra's `caseSensitivity`)."""
         response = self._request(
             "POST",
             "patrons/validate",
-            json={"barcode": barcode, "pin": pin, "caseSensitivity": False},
+            json={
+                "barcode": barcode,
+                "pin": pin,
+                "caseSensitivity": self.config.pin_case_sensitive,
+            },
         )
         if response.status_code == 204:
             return True

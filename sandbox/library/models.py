@@ -33,6 +33,8 @@ class Patron(models.Model):
     id = models.PositiveIntegerField(primary_key=True)
     barcode = models.CharField(max_length=32, unique=True)
     pin_sha256 = models.CharField(max_length=64)
+    # The PIN case-folded, for `patrons/validate` with `caseSensitivity: false`.
+    pin_folded_sha256 = models.CharField(max_length=64, default="")
     last_name = models.CharField(max_length=100)
     first_name = models.CharField(max_length=100)
     expiration_date = models.DateField()

@@ -12,9 +12,8 @@ def patron_get(*, patron_id: int) -> Patron | None:
     return Patron.objects.filter(pk=patron_id).first()
 
 
-def patron_find_by_barcode(*, barcode: str, case_sensitive: bool = True) -> Patron | None:
-    lookup = "barcode" if case_sensitive else "barcode__iexact"
-    return Patron.objects.filter(**{lookup: barcode}).first()
+def patron_find_by_barcode(*, barcode: str) -> Patron | None:
+    return Patron.objects.filter(barcode=barcode).first()
 
 
 def patron_list(*, updated: Range[datetime] | None = None) -> QuerySet[Patron]:

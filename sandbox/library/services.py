@@ -24,6 +24,7 @@ from sandbox.demo import (
     bench_patron_id,
     bench_patron_pin,
 )
+from sandbox.library.demo import LETTER_PIN_LIBRARY
 from sandbox.library.models import (
     AccessToken,
     ApiClient,
@@ -70,8 +71,18 @@ def access_token_is_valid(*, token: str) -> bool:
     ).exists()
 
 
-def patron_pin_matches(*, patron: Patron, pin: str) -> bool:
-    return hmac.compare_digest(patron.pin_sha256, _sha256(pin))
+def _folded_sha256(pin: str) -> str:
+    return _sha256(pin.casefold())
+
+
+def patron_pin_matches(*, patron: Patron, pin: str, case_sensitive: bool = True) -> bool:
+    """Sierra's `caseSensitivity`: true (its default) compares the PIN as typed; false ignores
+    the case of its letters."""
+    if case_sensitive:
+        return hmac.compare_digest(patron.pin_sha256, _sha256(pin))
+    return bool(patron.pin_folded_sha256) and hmac.compare_digest(
+        patron.pin_folded_sha256, _folded_sha256(pin)
+    )
 
 
 # Seeding.
@@ -83,6 +94,7 @@ def _demo_patron(demo: LibraryPatron) -> None:
         defaults={
             "barcode": demo.barcode,
             "pin_sha256": _sha256(demo.pin),
+            "pin_folded_sha256": _folded_sha256(demo.pin),
             "last_name": demo.last_name,
             "first_name": demo.first_name,
             "expiration_date": demo.expiration_date,
@@ -146,7 +158,7 @@ def _demo_patron(demo: LibraryPatron) -> None:
 
 @transaction.atomic
 def library_demo_seed() -> None:
-    for demo in LIBRARY_PATRONS:
+    for demo in (*LIBRARY_PATRONS, LETTER_PIN_LIBRARY):
         _demo_patron(demo)
     for deleted in DELETED_LIBRARY_PATRONS:
         DeletedPatron.objects.update_or_create(
@@ -177,6 +189,7 @@ def _bench_rows(
         id=bench_patron_id(index),
         barcode=bench_patron_barcode(index),
         pin_sha256=_sha256(bench_patron_pin(index)),
+        pin_folded_sha256=_folded_sha256(bench_patron_pin(index)),
         first_name=rng.choice(_FIRST_NAMES),
         last_name=rng.choice(_LAST_NAMES),
         expiration_date=date(2027 + index % 3, 1 + index % 12, 1),

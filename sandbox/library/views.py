@@ -124,10 +124,14 @@ def patron_validate(request: HttpRequest) -> HttpResponse:
     barcode, pin = body.get("barcode"), body.get("pin")
     if not isinstance(barcode, str) or not isinstance(pin, str):
         raise invalid_parameter("barcode and pin are required")
-    # caseSensitivity=false matches the barcode whatever its letters' case.
-    case_sensitive = body.get("caseSensitivity", True) is not False
-    patron = selectors.patron_find_by_barcode(barcode=barcode, case_sensitive=case_sensitive)
-    if patron is None or not services.patron_pin_matches(patron=patron, pin=pin):
+    # caseSensitivity (default true) is about the PIN: false ignores the case of its letters.
+    case_sensitive = body.get("caseSensitivity", True)
+    if not isinstance(case_sensitive, bool):
+        raise invalid_parameter("caseSensitivity must be true or false")
+    patron = selectors.patron_find_by_barcode(barcode=barcode)
+    if patron is None or not services.patron_pin_matches(
+        patron=patron, pin=pin, case_sensitive=case_sensitive
+    ):
         raise invalid_parameter("Invalid barcode or PIN")
     return HttpResponse(status=204)
 

@@ -3,15 +3,21 @@ real HTTP."""
 
 from __future__ import annotations
 
+import json
+
+import httpx
 import pytest
 
 from connectors import services
 from connectors.base import InvalidRecord
 from connectors.config import config_cache_clear, effective_config
 from connectors.library.connector import parse_account
-from connectors.library.services import library_card_link
+from connectors.library.services import LinkError, library_card_link
 from connectors.models import ConnectorConfig, SyncRun
 from sandbox.demo import SOFIA, SOFIA_LIBRARY
+from sandbox.library.demo import LETTER_PIN_LIBRARY
+from tests.factories import CitizenFactory
+from wallet.models import Citizen
 from wallet.selectors import citizen_wallet
 from wallet.services import citizen_get_or_create
 
@@ -28,6 +34,22 @@ def _citizen(sandbox, person):
 def _library_config(**fields):
     ConnectorConfig.objects.update_or_create(source="library", defaults=fields)
     config_cache_clear()
+
+
+@pytest.fixture
+def case_sensitivity_sent(monkeypatch) -> list[object]:
+    """`caseSensitivity` of each `patrons/validate` body, as it left the wallet (at httpx's
+    transport, so our own code is not mocked)."""
+    sent: list[object] = []
+    send = httpx.HTTPTransport.handle_request
+
+    def capturing(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/patrons/validate"):
+            sent.append(json.loads(request.read()).get("caseSensitivity", "absent"))
+        return send(transport, request)
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", capturing)
+    return sent
 
 
 def test_an_admin_base_url_takes_its_token_from_the_same_library(sandbox, settings):
@@ -86,3 +108,46 @@ def test_home_library_is_the_name_with_the_code_as_fallback(patron, shown, code)
 def test_a_home_library_of_the_wrong_shape_is_refused_naming_the_field():
     with pytest.raises(InvalidRecord, match="homeLibrary is not an object"):
         parse_account({"id": 7, "homeLibrary": "h01"})
+
+
+def test_pins_are_case_sensitive_by_default_as_in_sierra(sandbox, case_sensitivity_sent):
+    # given: the library connector as installed (no admin change); a card whose PIN has letters
+    citizen = CitizenFactory(issuer=sandbox.issuer)
+    card = LETTER_PIN_LIBRARY
+    # when: the PIN is typed in the wrong case
+    with pytest.raises(LinkError) as wrong:
+        library_card_link(citizen=citizen, barcode=card.barcode, pin=card.pin.swapcase())
+    # then: the library compared it as typed, and refused it; the right case links
+    assert wrong.value.code == "WRONG_CREDENTIALS"
+    library_card_link(citizen=citizen, barcode=card.barcode, pin=card.pin)
+    assert case_sensitivity_sent == [True, True]
+
+
+def test_a_library_with_case_insensitive_pins_accepts_any_case(sandbox, case_sensitivity_sent):
+    # given: an admin set the library's PINs case-insensitive
+    _library_config(pin_case_sensitive=False)
+    citizen = CitizenFactory(issuer=sandbox.issuer)
+    card = LETTER_PIN_LIBRARY
+    # when / then: a wrong PIN is still wrong, the right one in another case links
+    with pytest.raises(LinkError) as wrong:
+        library_card_link(citizen=citizen, barcode=card.barcode, pin="Kirja8")
+    assert wrong.value.code == "WRONG_CREDENTIALS"
+    link = library_card_link(citizen=citizen, barcode=card.barcode, pin=card.pin.upper())
+    assert link.citizen == citizen
+    assert case_sensitivity_sent == [False, False]
+
+
+def test_an_admin_sets_the_library_pin_case_sensitivity(client):
+    admin = Citizen.objects.create(issuer="x", subject="admin-1", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    config, _ = ConnectorConfig.objects.get_or_create(source="library")
+    form = {"source": "library", "enabled": "on", "sweep_interval_minutes": "0"}
+    page = client.get(f"/admin/connectors/connectorconfig/{config.pk}/change/").content.decode()
+    assert 'name="pin_case_sensitive"' in page
+    # an unticked checkbox is absent from the form: case-insensitive
+    response = client.post(f"/admin/connectors/connectorconfig/{config.pk}/change/", form)
+    assert response.status_code == 302, response.content[:500]
+    assert effective_config("library").pin_case_sensitive is False
+    form["pin_case_sensitive"] = "on"
+    client.post(f"/admin/connectors/connectorconfig/{config.pk}/change/", form)
+    assert effective_config("library").pin_case_sensitive is True

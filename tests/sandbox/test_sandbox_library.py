@@ -20,6 +20,7 @@ from sandbox.demo import (
     bench_patron_pin,
 )
 from sandbox.harness import Sandbox, start_sandbox
+from sandbox.library.demo import LETTER_PIN_LIBRARY
 
 TOKEN_SECONDS = 2  # short, so that expiry can be seen; every test takes a fresh token
 ERROR_KEYS = {"code", "specificCode", "httpStatus", "name"}
@@ -169,6 +170,49 @@ def test_validate_answers_400_for_a_wrong_barcode_or_pin(
         "name": "Invalid parameter",
         "description": "Invalid parameter : Invalid barcode or PIN",
     }
+
+
+@pytest.mark.parametrize("case_sensitivity", [True, "absent"])  # absent: Sierra's default
+def test_validate_compares_the_pin_as_typed_when_case_sensitive(
+    sandbox: Sandbox, token: str, case_sensitivity: object
+) -> None:
+    card = LETTER_PIN_LIBRARY
+    body = {"barcode": card.barcode}
+    if case_sensitivity != "absent":
+        body["caseSensitivity"] = case_sensitivity
+
+    def validate(pin: str) -> int:
+        return httpx.post(
+            f"{sandbox.library_base_url}/patrons/validate",
+            json={**body, "pin": pin},
+            headers={"Authorization": f"Bearer {token}"},
+        ).status_code
+
+    assert validate(card.pin) == 204
+    assert validate(card.pin.swapcase()) == 400
+    assert validate(card.pin.lower()) == 400
+
+
+def test_validate_ignores_the_pins_case_when_not_case_sensitive(
+    sandbox: Sandbox, token: str
+) -> None:
+    card = LETTER_PIN_LIBRARY
+    for pin in (card.pin, card.pin.swapcase(), card.pin.upper()):
+        assert _validate(sandbox, token, card.barcode, pin).status_code == 204
+    assert _validate(sandbox, token, card.barcode, "kirja8").status_code == 400
+
+
+def test_validate_refuses_a_case_sensitivity_that_is_not_a_boolean(
+    sandbox: Sandbox, token: str
+) -> None:
+    card = LETTER_PIN_LIBRARY
+    response = httpx.post(
+        f"{sandbox.library_base_url}/patrons/validate",
+        json={"barcode": card.barcode, "pin": card.pin, "caseSensitivity": "no"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == 108
 
 
 def test_bench_patrons_validate_with_their_derived_cards(sandbox: Sandbox, token: str) -> None:
