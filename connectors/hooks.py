@@ -4,7 +4,7 @@ front page."""
 
 from __future__ import annotations
 
-from connectors.models import SyncRun
+from connectors.selectors import citizen_latest_runs
 from connectors.tasks import citizen_sync_enqueue
 from wallet.auth.principal import Principal
 from wallet.hooks import HomeSection
@@ -20,7 +20,5 @@ def sync_on_sign_in(citizen: Citizen) -> None:
 
 
 def latest_syncs_home_section(principal: Principal, wallet: CitizenWallet) -> HomeSection:
-    runs = SyncRun.objects.filter(citizen=principal.citizen).order_by("-started_at")
-    return HomeSection(
-        "connectors/latest_syncs_section.html", {"last_runs": runs[:LATEST_SYNCS_SHOWN]}
-    )
+    runs = citizen_latest_runs(citizen=principal.citizen, limit=LATEST_SYNCS_SHOWN)
+    return HomeSection("connectors/latest_syncs_section.html", {"last_runs": runs})

@@ -124,10 +124,6 @@ class SyncRun(models.Model):
     def __str__(self) -> str:
         return f"{self.source} {self.mode} run {self.id} ({self.status})"
 
-    @property
-    def is_sweep(self) -> bool:
-        return self.mode != self.Mode.CITIZEN
-
 
 class LibraryLink(models.Model):
     """A citizen's library card, linked by proving barcode + PIN to the library.
