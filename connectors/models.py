@@ -81,6 +81,7 @@ class SyncRun(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="sync_runs",
+        db_index=False,  # syncrun_citizen_recent leads with it
     )
     trigger = models.CharField(
         max_length=64,

@@ -100,7 +100,10 @@ class PurposeCategory(models.TextChoices):
 class ServicePurpose(models.Model):
     """A purpose the service may state when asking for consent."""
 
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="purposes")
+    # purpose_unique_code (service, code) leads with the service: no index of its own
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="purposes", db_index=False
+    )
     code = models.SlugField(help_text="What the service passes as `purpose`.")
     description_fi = models.TextField()
     description_sv = models.TextField()
@@ -125,7 +128,10 @@ class ServiceSubject(models.Model):
     """The citizen as one service knows them: a random pairwise id, different for each service,
     so two services cannot correlate a citizen through the wallet."""
 
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="subjects")
+    # subject_unique_pair (service, citizen) leads with the service: no index of its own
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="subjects", db_index=False
+    )
     citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="service_subjects")
     pairwise_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -164,8 +170,13 @@ class ConsentRequest(models.Model):
     consent_expires_at = models.DateTimeField(null=True, blank=True)
     redirect_uri = models.URLField(max_length=2000)
     citizen_hint_index = models.CharField(max_length=64, blank=True, db_index=True)
-    citizen = models.ForeignKey(
-        Citizen, null=True, blank=True, on_delete=models.CASCADE, related_name="consent_requests"
+    citizen = models.ForeignKey(  # request_citizen_state (citizen, state) leads with it
+        Citizen,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="consent_requests",
+        db_index=False,
     )
     state = models.CharField(
         max_length=16, choices=RequestState.choices, default=RequestState.REQUESTED
@@ -188,7 +199,10 @@ class Consent(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="consents")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="consents")
+    # consent_service_subject (service, subject) leads with the service: no index of its own
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="consents", db_index=False
+    )
     subject = models.ForeignKey(ServiceSubject, on_delete=models.CASCADE, related_name="consents")
     request = models.OneToOneField(
         ConsentRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="consent"
@@ -230,7 +244,10 @@ class ConsentStatus(models.Model):
         SYSTEM = "system", "The wallet"
 
     id = models.BigAutoField(primary_key=True)
-    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="statuses")
+    # consent_status_unique_seq (consent, seq) leads with the consent: no index of its own
+    consent = models.ForeignKey(
+        Consent, on_delete=models.CASCADE, related_name="statuses", db_index=False
+    )
     seq = models.PositiveIntegerField()
     state = models.CharField(max_length=16, choices=ConsentState.choices)
     previous = models.OneToOneField(

@@ -18,7 +18,7 @@ def _indexes(table: str) -> list[tuple[str, tuple[str, ...], bool]]:
     ]
 
 
-@pytest.mark.parametrize("app", ["wallet"])
+@pytest.mark.parametrize("app", ["wallet", "connectors", "consent"])
 def test_no_index_is_the_leading_part_of_another(app):
     redundant = []
     for model in apps.get_app_config(app).get_models():
