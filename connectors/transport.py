@@ -1,8 +1,11 @@
-"""HTTP toward upstream systems: explicit timeouts, bounded retries, cached service tokens.
+"""HTTP toward upstream systems: the one transport every connector uses.
 
-Errors say whether they are permanent (retrying cannot help: bad credentials, a rejected query, a
-malformed answer) or transient (timeouts, connection errors, 429, 5xx: retried with exponential
-backoff and jitter). Messages are safe to record: they never carry personal data or secrets.
+It owns explicit timeouts, bounded retries with exponential backoff and jitter (timeouts,
+connection errors, 429 honouring Retry-After, 5xx), a circuit breaker per upstream, and bearer
+tokens: cached per token source, renewed once when the upstream refuses one. Where a token comes
+from is pluggable (`TokenSource`): OIDC client credentials for the GraphQL services, Sierra's own
+token endpoint for the library (connectors/library/client.py). Errors are the typed ones of
+connectors/errors.py, which say whether they are permanent.
 """
 
 from __future__ import annotations
@@ -13,36 +16,43 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from django.conf import settings
 
+from connectors.errors import (
+    PermanentUpstreamError,
+    TransientUpstreamError,
+    UnknownUpstreamError,
+    UpstreamAuthFailed,
+    UpstreamCircuitOpen,
+    UpstreamError,
+    UpstreamFailed,
+    UpstreamMalformed,
+    UpstreamRateLimited,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    UpstreamUnreachable,
+)
+
 if TYPE_CHECKING:
     from connectors.config import EffectiveConfig
+
+# Re-exported: callers outside the connectors' HTTP code catch these from here.
+__all__ = [
+    "PermanentUpstreamError",
+    "TransientUpstreamError",
+    "UpstreamError",
+]
 
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER_SECONDS = 30.0
-
-
-class UpstreamError(Exception):
-    permanent = False
-
-    def __init__(self, message: str, *, code: str = "UPSTREAM_ERROR") -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class TransientUpstreamError(UpstreamError):
-    permanent = False
-
-
-class PermanentUpstreamError(UpstreamError):
-    permanent = True
 
 
 def client_timeout() -> httpx.Timeout:
@@ -85,9 +95,7 @@ class CircuitBreaker:
             if until is None:
                 return
             if time.monotonic() < until:
-                raise TransientUpstreamError(
-                    f"{system} is failing; calls paused", code="UPSTREAM_CIRCUIT_OPEN"
-                )
+                raise UpstreamCircuitOpen(f"{system} is failing; calls paused")
             del self._open_until[system]  # half-open: this call is the trial
 
     def record(self, system: str, *, ok: bool) -> None:
@@ -130,21 +138,15 @@ def send_with_retries(
         try:
             response = send()
         except httpx.TimeoutException:
-            last_error = TransientUpstreamError(f"{system} timed out", code="UPSTREAM_TIMEOUT")
+            last_error = UpstreamTimeout(f"{system} timed out")
         except httpx.TransportError:
-            last_error = TransientUpstreamError(
-                f"{system} is unreachable", code="UPSTREAM_UNREACHABLE"
-            )
+            last_error = UpstreamUnreachable(f"{system} is unreachable")
         else:
             if response.status_code == 429:
                 retry_after = _retry_after_seconds(response)
-                last_error = TransientUpstreamError(
-                    f"{system} is rate limiting", code="UPSTREAM_RATE_LIMITED"
-                )
+                last_error = UpstreamRateLimited(f"{system} is rate limiting")
             elif response.status_code >= 500:
-                last_error = TransientUpstreamError(
-                    f"{system} answered HTTP {response.status_code}", code="UPSTREAM_UNAVAILABLE"
-                )
+                last_error = UpstreamUnavailable(f"{system} answered HTTP {response.status_code}")
             else:
                 breaker.record(system, ok=True)
                 return response
@@ -168,6 +170,73 @@ def send_with_retries(
     raise last_error
 
 
+# --- Tokens -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    value: str = field(repr=False)
+    lifetime: float  # seconds, as the token endpoint said
+
+
+class TokenSource(Protocol):
+    """Where an upstream's bearer tokens come from."""
+
+    @property
+    def cache_key(self) -> Hashable:
+        """Differs whenever the credentials differ (a replaced secret gets a new token)."""
+
+    def fetch(self, client: httpx.Client) -> AccessToken:
+        """A new token; raises UpstreamError."""
+
+
+def oauth2_token(response: httpx.Response, *, system: str) -> AccessToken:
+    """An OAuth2 token endpoint's answer `{access_token, expires_in}` (RFC 6749, 5.1)."""
+    if response.status_code != 200:
+        raise UpstreamAuthFailed(
+            f"{system} refused the wallet's client (HTTP {response.status_code})"
+        )
+    body = _json(response, system=system)
+    token = body.get("access_token") if isinstance(body, dict) else None
+    expires_in = body.get("expires_in", 300) if isinstance(body, dict) else None
+    if not isinstance(token, str) or not isinstance(expires_in, int | float):
+        raise UpstreamMalformed(f"{system} answered without a token")
+    return AccessToken(token, float(expires_in))
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """OIDC client credentials (RFC 6749, 4.4) at the city's provider, for the GraphQL
+    services: HTTP Basic client id:secret, an optional scope."""
+
+    config: EffectiveConfig = field(repr=False)
+    scope: str = ""
+
+    @property
+    def system(self) -> str:
+        return f"{self.config.source} token endpoint"
+
+    @property
+    def cache_key(self) -> Hashable:
+        secret_hash = hashlib.sha256(self.config.client_secret.encode()).hexdigest()
+        return ("oidc", self.config.token_url, self.config.client_id, secret_hash, self.scope)
+
+    def fetch(self, client: httpx.Client) -> AccessToken:
+        data = {"grant_type": "client_credentials"}
+        if self.scope:
+            data["scope"] = self.scope
+        response = send_with_retries(
+            functools.partial(
+                client.post,
+                self.config.token_url,
+                data=data,
+                auth=(self.config.client_id, self.config.client_secret),
+            ),
+            system=self.system,
+        )
+        return oauth2_token(response, system=self.system)
+
+
 @dataclass
 class _CachedToken:
     value: str
@@ -175,57 +244,33 @@ class _CachedToken:
 
 
 class ServiceTokens:
-    """Client-credentials access tokens for a connector's client, cached per client and scope."""
+    """Bearer tokens cached per token source (its `cache_key`), renewed ahead of expiry."""
 
     # Renew this long before expiry so a token does not lapse mid-sweep.
     EXPIRY_MARGIN_SECONDS = 60
 
     def __init__(self) -> None:
-        self._tokens: dict[tuple[str, str, str, str], _CachedToken] = {}
+        self._tokens: dict[Hashable, _CachedToken] = {}
         self._lock = threading.Lock()
 
-    def get(
-        self, *, config: EffectiveConfig, scope: str, client: httpx.Client, force_new: bool = False
-    ) -> str:
-        # A changed secret (an admin replaced it) must not keep using the old client's token.
-        secret_hash = hashlib.sha256(config.client_secret.encode()).hexdigest()
-        key = (config.token_url, config.client_id, secret_hash, scope)
+    def get(self, *, source: TokenSource, client: httpx.Client, force_new: bool = False) -> str:
+        key = source.cache_key
         with self._lock:
             cached = self._tokens.get(key)
             if cached and not force_new and cached.expires_at > time.monotonic():
                 return cached.value
-            token = self._fetch(config=config, scope=scope, client=client)
+            token = self._fetch(source=source, client=client)
             self._tokens[key] = token
             return token.value
 
-    def _fetch(self, *, config: EffectiveConfig, scope: str, client: httpx.Client) -> _CachedToken:
-        data = {"grant_type": "client_credentials"}
-        if scope:
-            data["scope"] = scope
-        response = send_with_retries(
-            functools.partial(
-                client.post,
-                config.token_url,
-                data=data,
-                auth=(config.client_id, config.client_secret),
-            ),
-            system=f"{config.source} token endpoint",
-        )
-        if response.status_code != 200:
-            raise PermanentUpstreamError(
-                f"{config.source} token endpoint refused the wallet's client "
-                f"(HTTP {response.status_code})",
-                code="UPSTREAM_AUTH_FAILED",
-            )
-        body = _json(response, system=f"{config.source} token endpoint")
-        token, expires_in = body.get("access_token"), body.get("expires_in", 300)
-        if not isinstance(token, str) or not isinstance(expires_in, int | float):
-            raise TransientUpstreamError(
-                f"{config.source} token endpoint answered without a token",
-                code="UPSTREAM_MALFORMED",
-            )
-        lifetime = max(float(expires_in) - self.EXPIRY_MARGIN_SECONDS, 1.0)
-        return _CachedToken(token, time.monotonic() + lifetime)
+    def _fetch(self, *, source: TokenSource, client: httpx.Client) -> _CachedToken:
+        token = source.fetch(client)
+        lifetime = max(token.lifetime - self.EXPIRY_MARGIN_SECONDS, 1.0)
+        return _CachedToken(token.value, time.monotonic() + lifetime)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
 
 
 service_tokens = ServiceTokens()
@@ -235,19 +280,111 @@ def _json(response: httpx.Response, *, system: str) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise TransientUpstreamError(
-            f"{system} answered malformed JSON", code="UPSTREAM_MALFORMED"
-        ) from None
+        raise UpstreamMalformed(f"{system} answered malformed JSON") from None
+
+
+def json_object(response: httpx.Response, *, system: str) -> dict[str, Any]:
+    body = _json(response, system=system)
+    if not isinstance(body, dict):
+        raise UpstreamMalformed(f"{system} answered malformed JSON")
+    return body
+
+
+# --- The transport ----------------------------------------------------------------------------
+
+
+class Transport:
+    """One upstream behind a bearer token: every call goes through the retries and the breaker,
+    with a cached token that is renewed once when the upstream answers one of `renew_on`
+    statuses; still refused after that, the call fails with UpstreamAuthFailed."""
+
+    def __init__(
+        self,
+        *,
+        system: str,
+        client: httpx.Client,
+        token_source: TokenSource,
+        tokens: ServiceTokens | None = None,
+        renew_on: frozenset[int] = frozenset({401}),
+    ) -> None:
+        self.system = system
+        self.client = client
+        self.token_source = token_source
+        self._tokens = tokens
+        self.renew_on = renew_on
+
+    @property
+    def tokens(self) -> ServiceTokens:
+        # Looked up per call, so that replacing the module's cache (tests do) takes effect.
+        return self._tokens if self._tokens is not None else service_tokens
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        renew_if: Callable[[httpx.Response], bool] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """The upstream's answer to one call. `renew_if` says which other answers (a GraphQL
+        error meaning "token expired") also mean "renew the token and try once more"."""
+        for renewed in (False, True):
+            token = self.tokens.get(source=self.token_source, client=self.client, force_new=renewed)
+            response = send_with_retries(
+                functools.partial(
+                    self.client.request,
+                    method,
+                    url,
+                    headers={"Authorization": f"Bearer {token}"},
+                    **kwargs,
+                ),
+                system=self.system,
+            )
+            refused = response.status_code in self.renew_on or (
+                renew_if is not None and renew_if(response)
+            )
+            if not refused:
+                return response
+            if not renewed:
+                logger.info("%s refused the token; renewing it once", self.system)
+        raise UpstreamAuthFailed(f"{self.system} keeps refusing the wallet's token")
+
+
+# --- GraphQL ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class GraphQLErrorConvention:
-    """How a GraphQL service types its errors: under which `extensions` key, which value means
-    "renew the token", and which values no retry can fix."""
+    """How a GraphQL service types its errors: under which `extensions` key, which values mean
+    "renew the token", which no retry can fix and which a later run may. Any other value is an
+    error the wallet does not know (UnknownUpstreamError, permanent)."""
 
     key: str
     token_expired: frozenset[str]
     permanent: frozenset[str]
+    transient: frozenset[str] = frozenset()
+
+    def error_codes(self, body: dict[str, Any], *, system: str) -> list[object]:
+        errors = body.get("errors") or []
+        if not isinstance(errors, list):
+            raise UpstreamMalformed(f"{system} answered errors that are not a list")
+        codes: list[object] = []
+        for error in errors:
+            extensions = error.get("extensions") if isinstance(error, dict) else None
+            value = extensions.get(self.key) if isinstance(extensions, dict) else None
+            # An error without a type is the service's "something went wrong".
+            codes.append(value if value is not None else "GENERAL_ERROR")
+        return codes
+
+    def error(self, system: str, code: object) -> UpstreamError:
+        """The typed error for one upstream error code; never a KeyError."""
+        if isinstance(code, str) and code in self.permanent:
+            return UpstreamRejected(f"{system} answered {code}", code=code)
+        if isinstance(code, str) and code in self.transient:
+            return UpstreamFailed(f"{system} answered {code}", code=code)
+        if isinstance(code, str) and code in self.token_expired:
+            return UpstreamAuthFailed(f"{system} keeps refusing the wallet's token")
+        return UnknownUpstreamError(system, code)
 
 
 # The youth-membership service: `extensions.code`.
@@ -255,14 +392,15 @@ YOUTH_ERRORS = GraphQLErrorConvention(
     key="code",
     token_expired=frozenset({"TOKEN_EXPIRED_ERROR"}),
     permanent=frozenset({"PERMISSION_DENIED_ERROR", "OBJECT_DOES_NOT_EXIST_ERROR"}),
+    transient=frozenset({"GENERAL_ERROR"}),
 )
 
 
 class GraphQLTransport:
     """A GraphQL API behind a client-credentials bearer token (the youth and berth services).
 
-    Errors arrive as HTTP 200 with a typed `errors[].extensions` entry; an expired token is
-    renewed once.
+    Errors arrive as HTTP 200 with a typed `errors[].extensions` entry; an expired token (HTTP
+    401/403, or the convention's "token expired" code) is renewed once.
     """
 
     def __init__(
@@ -278,56 +416,44 @@ class GraphQLTransport:
         self.scope = scope
         self.errors = errors
 
+    def _token_expired(self, response: httpx.Response) -> bool:
+        if response.status_code != 200 or not self.errors.token_expired:
+            return False
+        try:
+            body = response.json()
+        except ValueError:
+            return False
+        if not isinstance(body, dict):
+            return False
+        return bool(
+            self.errors.token_expired
+            & {c for c in self.errors.error_codes(body, system=self.system) if isinstance(c, str)}
+        )
+
     def execute(
         self, *, client: httpx.Client, query: str, variables: dict[str, Any]
     ) -> dict[str, Any]:
-        for renewed in (False, True):
-            token = service_tokens.get(
-                config=self.config, scope=self.scope, client=client, force_new=renewed
-            )
-            headers = {"Authorization": f"Bearer {token}"}
-            response = send_with_retries(
-                functools.partial(
-                    client.post,
-                    self.url,
-                    json={"query": query, "variables": variables},
-                    headers=headers,
-                ),
-                system=self.system,
-            )
-            if response.status_code in (401, 403) and not renewed:
-                continue
-            if response.status_code != 200:
-                raise PermanentUpstreamError(
-                    f"{self.system} refused the request (HTTP {response.status_code})",
-                    code="UPSTREAM_REJECTED",
-                )
-            body = _json(response, system=self.system)
-            if not isinstance(body, dict):
-                raise TransientUpstreamError(
-                    f"{self.system} answered malformed JSON", code="UPSTREAM_MALFORMED"
-                )
-            codes = [
-                str((error.get("extensions") or {}).get(self.errors.key, "GENERAL_ERROR"))
-                for error in body.get("errors") or []
-                if isinstance(error, dict)
-            ]
-            if self.errors.token_expired & set(codes) and not renewed:
-                continue
-            if codes:
-                code = codes[0]
-                error_class = (
-                    PermanentUpstreamError
-                    if code in self.errors.permanent
-                    else TransientUpstreamError
-                )
-                raise error_class(f"{self.system} answered {code}", code=code)
-            data = body.get("data")
-            if not isinstance(data, dict):
-                raise TransientUpstreamError(
-                    f"{self.system} answered without data", code="UPSTREAM_MALFORMED"
-                )
-            return data
-        raise PermanentUpstreamError(
-            f"{self.system} keeps refusing the connector's token", code="UPSTREAM_AUTH_FAILED"
+        transport = Transport(
+            system=self.system,
+            client=client,
+            token_source=ClientCredentials(self.config, self.scope),
+            renew_on=frozenset({401, 403}),
         )
+        response = transport.request(
+            "POST",
+            self.url,
+            json={"query": query, "variables": variables},
+            renew_if=self._token_expired,
+        )
+        if response.status_code != 200:
+            raise UpstreamRejected(
+                f"{self.system} refused the request (HTTP {response.status_code})"
+            )
+        body = json_object(response, system=self.system)
+        codes = self.errors.error_codes(body, system=self.system)
+        if codes:
+            raise self.errors.error(self.system, codes[0])
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise UpstreamMalformed(f"{self.system} answered without data")
+        return data

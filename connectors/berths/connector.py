@@ -27,10 +27,16 @@ from wallet.services import UpstreamRecord
 LEASE_STATUSES = {"DRAFTED", "OFFERED", "REFUSED", "EXPIRED", "ERROR", "PAID", "TERMINATED"}
 SWEEP_PAGE_SIZE = 100
 
+# `extensions.type`: VENEPAIKKA_ERROR is the service's own "the request is wrong"; the rest are
+# typed as the simulator types them (sandbox/berths/graphql/errors.py). Any other type is an
+# error the wallet does not know (recorded as UPSTREAM_UNKNOWN_ERROR).
 BERTHS_ERRORS = GraphQLErrorConvention(
     key="type",
     token_expired=frozenset({"TOKEN_EXPIRED", "TOKEN_EXPIRED_ERROR"}),
-    permanent=frozenset({"PERMISSION_DENIED", "NOT_AUTHENTICATED", "VALIDATION_ERROR"}),
+    permanent=frozenset(
+        {"PERMISSION_DENIED", "NOT_AUTHENTICATED", "VALIDATION_ERROR", "VENEPAIKKA_ERROR"}
+    ),
+    transient=frozenset({"GENERAL_ERROR"}),
 )
 
 BERTH_PROFILE_QUERY = """

@@ -1,98 +1,94 @@
-"""The Sierra ILS REST API v6 (the libraries' patron system).
+"""The Sierra ILS REST API v6 (the libraries' patron system): its endpoints and answers only.
 
-Its own OAuth2 token endpoint (HTTP Basic client key:secret, client credentials, an hour's
-token), renewed once on a 401. Errors are `{code, specificCode, httpStatus, name,
-description}`; an empty date range may answer 404 with code 107.
+Calls go through the shared transport (connectors/transport.py: retries, breaker, the token
+cache, one renewal on 401); this module adds Sierra's token endpoint as a token source (HTTP Basic
+client key:secret, client credentials, an hour's token) and reads Sierra's errors, `{code,
+specificCode, httpStatus, name, description}`: 404 is "record not found" (code 107, also an
+empty date range), 400 code 108 an invalid parameter (or, on `patrons/validate`, a wrong card
+number or PIN); a code the wallet does not know is an UnknownUpstreamError.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from connectors.config import EffectiveConfig, effective_config
+from connectors.errors import (
+    UnknownUpstreamError,
+    UpstreamError,
+    UpstreamMalformed,
+    UpstreamRejected,
+    UpstreamTruncated,
+)
 from connectors.transport import (
-    PermanentUpstreamError,
-    TransientUpstreamError,
+    AccessToken,
+    ServiceTokens,
+    Transport,
+    json_object,
+    oauth2_token,
     send_with_retries,
 )
 
 SYSTEM = "library"
-RECORD_NOT_FOUND = 107
 SWEEP_LIMIT = 2000
 LIST_LIMIT = 100
 # `homeLibrary` is the home library as `{code, name}` (`homeLibraryCode` would be the code only).
 PATRON_FIELDS = "id,names,barcodes,expirationDate,homeLibrary,moneyOwed,updatedDate,deleted"
+# Sierra's error codes the client knows, besides 107 (record not found, always a 404): the
+# request is wrong (108, invalid parameter), or the token is (123, unauthorized: renewed once).
+REJECTED_CODES = frozenset({108, 123})
 
 
-class _TokenCache:
-    def __init__(self) -> None:
-        self._tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
-        self._lock = threading.Lock()
+@dataclass(frozen=True)
+class SierraToken:
+    """Sierra's own token endpoint (`POST token`): HTTP Basic client key:secret,
+    `grant_type=client_credentials`, no scope."""
 
-    def get(self, client: httpx.Client, config: EffectiveConfig, *, force_new: bool = False) -> str:
-        secret_hash = hashlib.sha256(config.client_secret.encode()).hexdigest()
-        key = (config.token_url, config.client_id, secret_hash)
-        with self._lock:
-            cached = self._tokens.get(key)
-            if cached and not force_new and cached[1] > time.monotonic():
-                return cached[0]
-            response = send_with_retries(
-                functools.partial(
-                    client.post,
-                    config.token_url,
-                    data={"grant_type": "client_credentials"},
-                    auth=(config.client_id, config.client_secret),
-                ),
-                system=SYSTEM,
-            )
-            if response.status_code != 200:
-                raise PermanentUpstreamError(
-                    f"library refused the wallet's client key (HTTP {response.status_code})",
-                    code="UPSTREAM_AUTH_FAILED",
-                )
-            body = _json(response)
-            token, expires_in = body.get("access_token"), body.get("expires_in", 300)
-            if not isinstance(token, str) or not isinstance(expires_in, int | float):
-                raise TransientUpstreamError(
-                    "library answered without a token", code="UPSTREAM_MALFORMED"
-                )
-            self._tokens[key] = (token, time.monotonic() + max(float(expires_in) - 60, 1.0))
-            return token
+    config: EffectiveConfig = field(repr=False)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._tokens.clear()
+    @property
+    def cache_key(self) -> Hashable:
+        secret_hash = hashlib.sha256(self.config.client_secret.encode()).hexdigest()
+        return ("sierra", self.config.token_url, self.config.client_id, secret_hash)
+
+    def fetch(self, client: httpx.Client) -> AccessToken:
+        response = send_with_retries(
+            functools.partial(
+                client.post,
+                self.config.token_url,
+                data={"grant_type": "client_credentials"},
+                auth=(self.config.client_id, self.config.client_secret),
+            ),
+            system=SYSTEM,
+        )
+        return oauth2_token(response, system=SYSTEM)
 
 
-tokens = _TokenCache()
+# Sierra's tokens, in a cache of their own (tests/conftest.py clears it between tests).
+tokens = ServiceTokens()
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
+def sierra_error(response: httpx.Response) -> UpstreamError:
+    """The typed error for a Sierra answer that is neither success nor "not found"."""
+    status = response.status_code
     try:
         body = response.json()
     except ValueError:
-        raise TransientUpstreamError(
-            "library answered malformed JSON", code="UPSTREAM_MALFORMED"
-        ) from None
-    if not isinstance(body, dict):
-        raise TransientUpstreamError("library answered malformed JSON", code="UPSTREAM_MALFORMED")
-    return body
-
-
-def _sierra_code(response: httpx.Response) -> int | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    code = body.get("code") if isinstance(body, dict) else None
-    return code if isinstance(code, int) else None
+        body = None
+    if not isinstance(body, dict) or body.get("code") is None:
+        # Not Sierra's error shape (a proxy's page, say): the status says it all.
+        return UpstreamRejected(f"library refused the request (HTTP {status})")
+    code, specific = body.get("code"), body.get("specificCode")
+    detail = f"{code}/{specific}" if specific is not None else f"{code}"
+    if isinstance(code, int) and not isinstance(code, bool) and code in REJECTED_CODES:
+        return UpstreamRejected(f"library refused the request (HTTP {status}, code {detail})")
+    return UnknownUpstreamError(SYSTEM, detail)
 
 
 class SierraClient:
@@ -100,26 +96,12 @@ class SierraClient:
         self.client = client
         self.config = effective_config(SYSTEM)
         self.base_url = self.config.base_url.rstrip("/") + "/"
+        self.transport = Transport(
+            system=SYSTEM, client=client, token_source=SierraToken(self.config), tokens=tokens
+        )
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        for renewed in (False, True):
-            token = tokens.get(self.client, self.config, force_new=renewed)
-            response = send_with_retries(
-                functools.partial(
-                    self.client.request,
-                    method,
-                    f"{self.base_url}{path}",
-                    headers={"Authorization": f"Bearer {token}"},
-                    **kwargs,
-                ),
-                system=SYSTEM,
-            )
-            if response.status_code == 401 and not renewed:
-                continue  # the token expired or was revoked: renew it once
-            return response
-        raise PermanentUpstreamError(
-            "library keeps refusing the wallet's token", code="UPSTREAM_AUTH_FAILED"
-        )
+        return self.transport.request(method, f"{self.base_url}{path}", **kwargs)
 
     def _get_json(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """The JSON body, or None for "record not found" (404 / code 107)."""
@@ -127,12 +109,8 @@ class SierraClient:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            status, code = response.status_code, _sierra_code(response)
-            raise PermanentUpstreamError(
-                f"library refused the request (HTTP {status}, code {code})",
-                code="UPSTREAM_REJECTED",
-            )
-        return _json(response)
+            raise sierra_error(response)
+        return json_object(response, system=SYSTEM)
 
     def validate(self, *, barcode: str, pin: str) -> bool:
         """Whether the PIN is the card's, compared as the library is configured to (the
@@ -150,10 +128,7 @@ class SierraClient:
             return True
         if response.status_code == 400:
             return False
-        raise PermanentUpstreamError(
-            f"library could not check the card (HTTP {response.status_code})",
-            code="UPSTREAM_REJECTED",
-        )
+        raise sierra_error(response)
 
     def find_by_barcode(self, barcode: str) -> dict[str, Any] | None:
         return self._get_json(
@@ -173,9 +148,7 @@ class SierraClient:
                 return result
             page = body.get("entries")
             if not isinstance(page, list):
-                raise TransientUpstreamError(
-                    "library answered a list without entries", code="UPSTREAM_MALFORMED"
-                )
+                raise UpstreamMalformed("library answered a list without entries")
             result.extend(page)
             total = body.get("total")
             if isinstance(total, int) and len(result) >= total:
@@ -184,9 +157,7 @@ class SierraClient:
                 if isinstance(total, int):
                     # A short page before `total` was reached: the list was cut. Ending the
                     # records that did not come would lose data, so this fetch fails instead.
-                    raise TransientUpstreamError(
-                        "library answered a truncated list", code="UPSTREAM_TRUNCATED"
-                    )
+                    raise UpstreamTruncated("library answered a truncated list")
                 return result
 
     def changed_patron_ids(self, *, since: str) -> Iterator[str]:
@@ -202,9 +173,7 @@ class SierraClient:
                     break
                 page = body.get("entries")
                 if not isinstance(page, list):
-                    raise TransientUpstreamError(
-                        "library answered a list without entries", code="UPSTREAM_MALFORMED"
-                    )
+                    raise UpstreamMalformed("library answered a list without entries")
                 for entry in page:
                     if isinstance(entry, dict) and entry.get("id") is not None:
                         yield str(entry["id"])
