@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from consent import rawsql
 from consent.models import (
     CONSENT_STATE_UNKNOWN,
     Consent,
@@ -24,8 +24,8 @@ from consent.models import (
     Service,
     ServiceClient,
 )
-from wallet import crypto, rawsql
-from wallet.access_log import LogHead
+from consent.rawsql import ConsentRow, ReadTarget
+from wallet import crypto
 from wallet.keys import citizen_cipher
 from wallet.models import Citizen
 
@@ -67,74 +67,23 @@ def consents_with_state() -> QuerySet[Consent]:
     return Consent.objects.annotate(current_state=Subquery(newest.values("state")[:1]))
 
 
-_GRANTS_FOR_READ = (
-    "SELECT c.id, c.expires_at, c.contents, z.id, z.data_key_generation, z.is_active, "
-    "(SELECT st.state FROM consent_consentstatus st WHERE st.consent_id = c.id "
-    "ORDER BY st.seq DESC LIMIT 1), h.seq, h.mac, h.generation "
-    "FROM consent_consent c "
-    "JOIN consent_servicesubject sub ON sub.id = c.subject_id "
-    "JOIN consent_service svc ON svc.id = c.service_id "
-    "JOIN wallet_citizen z ON z.id = c.citizen_id "
-    "LEFT JOIN wallet_accessloghead h ON h.citizen_id = c.citizen_id "
-    "WHERE c.service_id = %s AND sub.pairwise_id = %s AND svc.is_active = %s "
-    "ORDER BY c.given_at, c.id"
-)
-
-
-@dataclass(frozen=True)
-class ReadTarget:
-    """Who a service's read is about and its consents (oldest first), each with
-    `current_state`; and the head of the citizen's access log, for the entry the read will add."""
-
-    citizen: Citizen
-    consents: list[Consent]
-    log_head: LogHead | None
-
-
 def consents_for_read(*, service_id: uuid.UUID, pairwise_id: uuid.UUID) -> ReadTarget | None:
-    """The citizen behind `pairwise_id` for this service and their consents to it; None if the
-    id is not this service's, or the service is suspended.
+    """The citizen behind `pairwise_id` for this service, their consents to it (oldest first,
+    each with its newest state) and the head of their access log; None if the id is not this
+    service's, or the service is suspended.
 
-    Plain SQL in one statement (see wallet/rawsql.py): this runs on every consented read.
+    One statement of plain SQL (consent/rawsql.py): this runs on every consented read.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _GRANTS_FOR_READ,
-            [
-                rawsql.uuid_param(service_id, connection),
-                rawsql.uuid_param(pairwise_id, connection),
-                True,
-            ],
-        )
-        rows = cursor.fetchall()
-    if not rows:
-        return None
-    _, _, _, citizen_id, generation, is_active, _, head_seq, head_mac, head_generation = rows[0]
-    citizen = Citizen(
-        pk=rawsql.as_uuid(citizen_id), data_key_generation=generation, is_active=bool(is_active)
-    )
-    consents = []
-    for pk, expires_at, contents, *_, state, _, _, _ in rows:
-        consent = Consent(
-            pk=rawsql.as_uuid(pk),
-            expires_at=rawsql.aware(expires_at),
-            contents=contents,
-            citizen=citizen,
-            service_id=service_id,
-        )
-        consent.current_state = state  # type: ignore[attr-defined]
-        consents.append(consent)
-    head = LogHead(head_seq, head_mac, head_generation) if head_seq is not None else None
-    return ReadTarget(citizen=citizen, consents=consents, log_head=head)
+    return rawsql.grants_for_read(service_id=service_id, pairwise_id=pairwise_id)
 
 
-def effective_state(consent: Consent, *, now: datetime | None = None) -> str:
+def effective_state(consent: Consent | ConsentRow, *, now: datetime | None = None) -> str:
     """The state that governs processing: a given consent past its expiry is expired, whether or
     not the expiry has been recorded yet. It fails closed: a consent with no status record (its
     history deleted) is `unknown`, never given. `consent` carries `current_state` (the newest
     record's state, or None if there is none) from `consents_with_state` or `consents_for_read`.
     """
-    state: str = consent.current_state or CONSENT_STATE_UNKNOWN  # type: ignore[attr-defined]
+    state: str = consent.current_state or CONSENT_STATE_UNKNOWN  # type: ignore[union-attr]
     now = now or timezone.now()
     if state == ConsentState.GIVEN and consent.expires_at is not None and consent.expires_at <= now:
         return ConsentState.EXPIRED
@@ -147,7 +96,7 @@ def consent_state(*, consent_id: uuid.UUID) -> str | None:
     return effective_state(consent) if consent else None
 
 
-def consent_contents(consent: Consent, cipher: crypto.CitizenCipher) -> dict[str, Any]:
+def consent_contents(consent: Consent | ConsentRow, cipher: crypto.CitizenCipher) -> dict[str, Any]:
     return cipher.open_json(
         table=CONSENT_TABLE, row_id=consent.pk, field="contents", ciphertext=consent.contents
     )

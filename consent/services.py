@@ -29,6 +29,7 @@ from consent.models import (
     ServicePurpose,
     ServiceSubject,
 )
+from consent.rawsql import ConsentRow
 from consent.selectors import (
     CONSENT_TABLE,
     citizen_hint_index,
@@ -536,7 +537,7 @@ def citizen_data_read(
     now = timezone.now()
     live = [c for c in consents if effective_state(c, now=now) == ConsentState.GIVEN]
     cipher = None
-    covered: list[tuple[Consent, set[str], str]] = []  # consent, its fields, its purpose
+    covered: list[tuple[ConsentRow, set[str], str]] = []  # consent, its fields, its purpose
     if live:
         cipher = citizen_cipher(citizen=citizen, create=False)
         for consent in live:

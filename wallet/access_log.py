@@ -27,6 +27,9 @@ from django.utils import timezone
 from wallet import crypto, rawsql
 from wallet.keys import cipher_from_key, citizen_cipher, citizen_key_get
 from wallet.models import AccessLogEntry, AccessLogHead, Citizen
+from wallet.rawsql import CitizenRef, LogHead
+
+__all__ = ["LogHead"]  # read with a caller's statement (wallet.rawsql), passed to the append
 
 ACCESS_LOG_TABLE = AccessLogEntry._meta.db_table
 MAC_PURPOSE = "access-log-chain"
@@ -57,54 +60,26 @@ def entry_mac(
     )
 
 
-_HEAD = "SELECT seq, mac, generation FROM wallet_accessloghead WHERE citizen_id = %s"
 # Locks. An append moves the head, and its entry's foreign key check takes the citizen row FOR
 # KEY SHARE. Writers of the citizen's sealed data lock the citizen row FOR UPDATE, and a data-key
 # rotation locks it, then the head. So an append never waits for the citizen row while it holds
 # the head (that deadlocks with a rotation), nor waits in line for the head while it holds the
 # citizen row (a line of such appends would keep a rotation or a sync out while reads go on):
-# - the compare-and-swap (PostgreSQL: a data-modifying CTE) waits for nothing: it takes the
-#   citizen row, then the head, each SKIP LOCKED, in uncorrelated subqueries (InitPlans, which run
-#   before the rows around them are read). If a writer holds the citizen row, another transaction
-#   the head, or the head moved since it was read, nothing is written;
-# - the append then waits in line for the head alone (_HEAD_LOCKED) and swaps again, holding it;
+# - the compare-and-swap (PostgreSQL: a data-modifying CTE, rawsql.LOG_MOVE_HEAD_AND_INSERT)
+#   waits for nothing: it takes the citizen row, then the head, each SKIP LOCKED, in uncorrelated
+#   subqueries (InitPlans, which run before the rows around them are read). If a writer holds the
+#   citizen row, another transaction the head, or the head moved since it was read, nothing is
+#   written;
+# - the append then waits in line for the head alone (rawsql.LOG_HEAD_LOCKED) and swaps again,
+#   holding it;
 # - if that swap finds the citizen row held by a writer, the append lets go of the head and waits
-#   for the citizen row, then the head (_CITIZEN_THEN_HEAD_LOCKED), in a rotation's order.
-_MOVE_HEAD_AND_INSERT = (
-    "WITH moved AS (UPDATE wallet_accessloghead SET seq = %s, mac = %s "
-    "WHERE citizen_id = (SELECT h.citizen_id FROM wallet_accessloghead h WHERE h.citizen_id = "
-    "(SELECT z.id FROM wallet_citizen z WHERE z.id = %s FOR KEY SHARE SKIP LOCKED) "
-    "AND h.seq = %s AND h.generation = %s FOR UPDATE SKIP LOCKED) RETURNING citizen_id) "
-    "INSERT INTO wallet_accesslogentry (citizen_id, seq, created_at, service_id, consent_id, "
-    "details, previous_mac, mac) SELECT citizen_id, %s, %s, %s, %s, %s, %s, %s FROM moved"
-)
-_HEAD_LOCKED = _HEAD + " FOR UPDATE"
-_CITIZEN_THEN_HEAD_LOCKED = (
-    "SELECT seq, mac, generation FROM wallet_accessloghead WHERE citizen_id = "
-    "(SELECT id FROM wallet_citizen WHERE id = %s FOR KEY SHARE) FOR UPDATE"
-)
+#   for the citizen row, then the head (rawsql.LOG_CITIZEN_THEN_HEAD_LOCKED), in a rotation's
+#   order.
+# The statements are in wallet/rawsql.py, with the core's other hot-path SQL.
 # Bounds this transaction's lock waits (PostgreSQL's lock_timeout, local to the transaction).
 _LOCK_TIMEOUT_SET = "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)"
 _LOCK_TIMEOUT_RESTORE = "SELECT set_config('lock_timeout', %s, true)"
 _LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock wait past lock_timeout
-# SQLite: one writer at a time (IMMEDIATE transactions), so the swap needs no row locks.
-_MOVE_HEAD = (
-    "UPDATE wallet_accessloghead SET seq = %s, mac = %s "
-    "WHERE citizen_id = %s AND seq = %s AND generation = %s"
-)
-_INSERT = (
-    "INSERT INTO wallet_accesslogentry (citizen_id, seq, created_at, service_id, consent_id, "
-    "details, previous_mac, mac) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-)
-
-
-@dataclass(frozen=True)
-class LogHead:
-    """The head as a caller read it (e.g. joined into its own statement): saves a round trip."""
-
-    seq: int
-    mac: str
-    generation: int
 
 
 class AppendTimeout(RuntimeError):
@@ -113,7 +88,7 @@ class AppendTimeout(RuntimeError):
 
 def access_log_append(
     *,
-    citizen: Citizen,
+    citizen: CitizenRef,
     service_id: uuid.UUID,
     consent_id: uuid.UUID | None,
     details: dict[str, Any],
@@ -138,10 +113,7 @@ def access_log_append(
     """
     entry = _Entry(citizen.pk, service_id, consent_id, details)
     if head is None:
-        with connection.cursor() as cursor:
-            cursor.execute(_HEAD, [rawsql.uuid_param(citizen.pk, connection)])
-            row = cursor.fetchone()
-        head = LogHead(*row) if row is not None else None
+        head = rawsql.log_head_get(citizen_id=citizen.pk)
     if head is not None:
         try:
             head_cipher = _cipher_for(citizen.pk, head.generation, cipher)
@@ -159,7 +131,10 @@ def _cipher_for(
 ) -> crypto.CitizenCipher:
     if cipher is not None and cipher.generation == generation:
         return cipher
-    return citizen_cipher(citizen=Citizen(pk=citizen_id, data_key_generation=generation))
+    # only the id and the key generation matter here (is_active is not read)
+    return citizen_cipher(
+        citizen=rawsql.CitizenRow(id=citizen_id, data_key_generation=generation, is_active=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -200,13 +175,13 @@ class _Entry:
         ]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(_MOVE_HEAD_AND_INSERT, head_params + entry_params)
+                cursor.execute(rawsql.LOG_MOVE_HEAD_AND_INSERT, head_params + entry_params)
                 return cursor.rowcount == 1
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_MOVE_HEAD, head_params)
+            cursor.execute(rawsql.LOG_MOVE_HEAD, head_params)
             if cursor.rowcount != 1:
                 return False
-            cursor.execute(_INSERT, [citizen_param, *entry_params])
+            cursor.execute(rawsql.LOG_INSERT, [citizen_param, *entry_params])
         return True
 
 
@@ -214,7 +189,9 @@ class _CitizenHeld(Exception):
     """A writer of the citizen's data holds their row: let go of the head and wait for it."""
 
 
-def _append_queued(*, citizen: Citizen, entry: _Entry, cipher: crypto.CitizenCipher | None) -> int:
+def _append_queued(
+    *, citizen: CitizenRef, entry: _Entry, cipher: crypto.CitizenCipher | None
+) -> int:
     """Wait in line for the head, then append holding it (see "Locks" above)."""
     try:
         try:
@@ -231,7 +208,7 @@ def _append_queued(*, citizen: Citizen, entry: _Entry, cipher: crypto.CitizenCip
 
 
 def _append_holding_head(
-    citizen: Citizen, entry: _Entry, cipher: crypto.CitizenCipher | None, *, citizen_first: bool
+    citizen: CitizenRef, entry: _Entry, cipher: crypto.CitizenCipher | None, *, citizen_first: bool
 ) -> int:
     """In a transaction: lock the head (`citizen_first`: the citizen row, then the head), append.
     On SQLite the write transaction is the lock."""
@@ -242,9 +219,11 @@ def _append_holding_head(
             timeout_ms = round(settings.WALLET_ACCESS_LOG_LOCK_TIMEOUT * 1000)
             cursor.execute(_LOCK_TIMEOUT_SET, [f"{timeout_ms}ms"])
             previous_timeout = cursor.fetchone()[0]
-            locking = _CITIZEN_THEN_HEAD_LOCKED if citizen_first else _HEAD_LOCKED
+            locking = (
+                rawsql.LOG_CITIZEN_THEN_HEAD_LOCKED if citizen_first else rawsql.LOG_HEAD_LOCKED
+            )
         else:
-            locking = _HEAD
+            locking = rawsql.LOG_HEAD
         head = _head_locked(cursor, citizen, locking)
         cipher = _cipher_for(citizen.pk, head.generation, cipher)
         if not entry.move_head_and_insert(head, cipher):
@@ -258,21 +237,21 @@ def _append_holding_head(
     return head.seq + 1
 
 
-def _head_locked(cursor: CursorWrapper, citizen: Citizen, locking: str) -> LogHead:
+def _head_locked(cursor: CursorWrapper, citizen: CitizenRef, locking: str) -> LogHead:
     """The head, read by `locking`; created first for a citizen made before the log existed."""
     citizen_param = rawsql.uuid_param(citizen.pk, connection)
     cursor.execute(locking, [citizen_param])
-    row = cursor.fetchone()
-    if row is None:
+    head = rawsql.log_head_from(cursor.fetchone())
+    if head is None:
         AccessLogHead.objects.get_or_create(
             citizen_id=citizen.pk,
             defaults={"seq": 0, "mac": "", "generation": citizen.data_key_generation},
         )
         cursor.execute(locking, [citizen_param])
-        row = cursor.fetchone()
-        if row is None:
+        head = rawsql.log_head_from(cursor.fetchone())
+        if head is None:
             raise AccessLogHead.DoesNotExist(f"no access log head for citizen {citizen.pk}")
-    return LogHead(*row)
+    return head
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def citizen_key_create(*, citizen_id: UUID) -> crypto.CitizenCipher:
     return crypto.CitizenCipher(citizen_id=citizen_id, generation=1, data_key=data_key)
 
 
-def cipher_from_key(key: CitizenKey, *, generation: int) -> crypto.CitizenCipher:
+def cipher_from_key(key: CitizenKey | rawsql.KeyRow, *, generation: int) -> crypto.CitizenCipher:
     """Unwrap the key of `generation`: the current one, or the pending one mid-rotation."""
     if generation == key.generation:
         wrapped, kek_version = bytes(key.wrapped_key), key.kek_version
@@ -55,32 +55,13 @@ def cipher_from_key(key: CitizenKey, *, generation: int) -> crypto.CitizenCipher
     return crypto.CitizenCipher(citizen_id=key.citizen_id, generation=generation, data_key=data_key)
 
 
-_KEY_COLUMNS = (
-    "generation",
-    "kek_version",
-    "wrapped_key",
-    "pending_generation",
-    "pending_kek_version",
-    "pending_wrapped_key",
-)
+def citizen_key_get(citizen_id: UUID) -> rawsql.KeyRow | None:
+    """The citizen's wrapped key, or None. Plain SQL (wallet/rawsql.py): every read of personal
+    data starts here."""
+    return rawsql.citizen_key_fetch(citizen_id=citizen_id)
 
 
-def citizen_key_get(citizen_id: UUID) -> CitizenKey | None:
-    """The citizen's wrapped key, or None. Plain SQL: every read of personal data starts here."""
-    connection = connections[KEYSTORE]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT generation, kek_version, wrapped_key, pending_generation, "
-            "pending_kek_version, pending_wrapped_key FROM wallet_citizenkey WHERE citizen_id = %s",
-            [rawsql.uuid_param(citizen_id, connection)],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return CitizenKey(citizen_id=citizen_id, **dict(zip(_KEY_COLUMNS, row, strict=True)))
-
-
-def citizen_cipher(*, citizen: Citizen, create: bool = True) -> crypto.CitizenCipher:
+def citizen_cipher(*, citizen: rawsql.CitizenRef, create: bool = True) -> crypto.CitizenCipher:
     """The citizen's unwrapped data key for the generation their data is sealed under.
 
     Keep it no longer than the request or task at hand. Writers call this after locking the

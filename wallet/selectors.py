@@ -7,9 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any
-
-from django.db import connection
+from typing import Any, Generic, TypeVar
 
 from wallet import crypto, rawsql
 from wallet.keys import cipher_from_key, citizen_key_get
@@ -38,25 +36,20 @@ class RecordView:
         return self.payload.get(key)
 
 
-@dataclass(frozen=True)
-class _RecordRow:
-    id: Any
-    state: str
-    fetched_at: Any
-    upstream_modified_at: Any
-    payload: bytes | memoryview
+_CitizenT = TypeVar("_CitizenT", bound=rawsql.CitizenRef)
 
 
-class CitizenWallet:
+class CitizenWallet(Generic[_CitizenT]):
     """Everything the wallet holds for one citizen, loaded with a fixed number of queries.
 
     1 query for the data key, 1 for the profile and all data records together, whatever their
-    number; each payload is decrypted once, on first use.
+    number; each payload is decrypted once, on first use. `citizen` is a `Citizen`, or the
+    `rawsql.CitizenRow` a consented read's statement returned.
     """
 
     def __init__(
         self,
-        citizen: Citizen,
+        citizen: _CitizenT,
         *,
         cipher: crypto.CitizenCipher | None = None,
         only_kinds: Collection[tuple[str, str]] | None = None,
@@ -91,54 +84,17 @@ class CitizenWallet:
         }
 
     @cached_property
-    def _loaded(self) -> tuple[Any, dict[tuple[str, str], list[_RecordRow]]]:
-        """The sealed profile and records, in one statement (plain SQL: this runs on every read
-        of a wallet, see wallet/rawsql.py). Row 0 of the union is the profile."""
-        citizen = rawsql.uuid_param(self.citizen.pk, connection)
-        sql = (
-            "SELECT 0 AS part, NULL AS id, NULL AS source, NULL AS kind, NULL AS state, "
-            "NULL AS fetched_at, NULL AS modified_at, payload, NULL AS created_at "
-            "FROM wallet_profile WHERE citizen_id = %s"
-        )
-        params: list[Any] = [citizen]
-        if self.only_kinds is None or self.only_kinds:
-            sql += (
-                " UNION ALL SELECT 1, id, source, kind, state, fetched_at, upstream_modified_at, "
-                "payload, created_at FROM wallet_datarecord WHERE citizen_id = %s"
-            )
-            params.append(citizen)
-        if self.only_kinds:
-            # placeholders only: every value goes in `params`
-            sql += (
-                " AND state = %s AND ("
-                + " OR ".join(["(source = %s AND kind = %s)"] * len(self.only_kinds))
-                + ")"
-            )
-            params.append(DataRecord.State.ACTIVE.value)
-            for source, kind in self.only_kinds:
-                params += [source, kind]
-        with connection.cursor() as cursor:
-            cursor.execute(sql + " ORDER BY part, created_at, id", params)
-            rows = cursor.fetchall()
-        profile_payload = None
-        grouped: dict[tuple[str, str], list[_RecordRow]] = defaultdict(list)
-        for part, pk, source, kind, state, fetched_at, modified_at, payload, _ in rows:
-            if part == 0:
-                profile_payload = payload
-                continue
-            grouped[(source, kind)].append(
-                _RecordRow(
-                    id=rawsql.as_uuid(pk),
-                    state=state,
-                    fetched_at=rawsql.aware(fetched_at),
-                    upstream_modified_at=rawsql.aware(modified_at),
-                    payload=payload,
-                )
-            )
-        return profile_payload, grouped
+    def _loaded(self) -> tuple[Any, dict[tuple[str, str], list[rawsql.RecordRow]]]:
+        """The sealed profile and records, in one statement (wallet/rawsql.py: this runs on
+        every read of a wallet)."""
+        sealed = rawsql.profile_and_records(citizen_id=self.citizen.pk, only_kinds=self.only_kinds)
+        grouped: dict[tuple[str, str], list[rawsql.RecordRow]] = defaultdict(list)
+        for row in sealed.records:
+            grouped[(row.source, row.kind)].append(row)
+        return sealed.profile, grouped
 
     @property
-    def _records_by_kind(self) -> dict[tuple[str, str], list[_RecordRow]]:
+    def _records_by_kind(self) -> dict[tuple[str, str], list[rawsql.RecordRow]]:
         return self._loaded[1]
 
     def records(self, *, source: str, kind: str, include_ended: bool = False) -> list[RecordView]:
@@ -162,5 +118,5 @@ class CitizenWallet:
         ]
 
 
-def citizen_wallet(*, citizen: Citizen) -> CitizenWallet:
+def citizen_wallet(*, citizen: Citizen) -> CitizenWallet[Citizen]:
     return CitizenWallet(citizen)
