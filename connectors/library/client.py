@@ -43,6 +43,7 @@ PATRON_FIELDS = "id,names,barcodes,expirationDate,homeLibrary,moneyOwed,updatedD
 # Sierra's error codes the client knows, besides 107 (record not found, always a 404): the
 # request is wrong (108, invalid parameter), or the token is (123, unauthorized: renewed once).
 REJECTED_CODES = frozenset({108, 123})
+RECORD_NOT_FOUND = 107
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,15 @@ def sierra_error(response: httpx.Response) -> UpstreamError:
     return UnknownUpstreamError(SYSTEM, detail)
 
 
+def _is_record_not_found(response: httpx.Response) -> bool:
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    code = body.get("code") if isinstance(body, dict) else None
+    return code == RECORD_NOT_FOUND and not isinstance(code, bool)
+
+
 class SierraClient:
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
@@ -104,9 +114,11 @@ class SierraClient:
         return self.transport.request(method, f"{self.base_url}{path}", **kwargs)
 
     def _get_json(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        """The JSON body, or None for "record not found" (404 / code 107)."""
+        """The JSON body, or None for "record not found" (404 with Sierra's code 107). A 404
+        without it (a wrong base URL, a proxy's page) is an error, not an absence: it must not
+        end the citizen's records."""
         response = self._request("GET", path, params=params)
-        if response.status_code == 404:
+        if response.status_code == 404 and _is_record_not_found(response):
             return None
         if response.status_code != 200:
             raise sierra_error(response)

@@ -234,3 +234,26 @@ def test_library_token_is_renewed_once_on_401_through_the_shared_transport(sandb
     assert refused.status == SyncRun.Status.FAILED
     assert refused.error_code == "UPSTREAM_AUTH_FAILED"
     assert api.call_count == 2 and len(fetched) == 2  # a first token and one renewal; no more
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+@pytest.mark.usefixtures("in_process_tasks")
+def test_a_library_404_without_sierras_not_found_code_ends_nothing(sandbox):
+    """Only Sierra's own "record not found" (404, code 107) means the patron is gone: a 404 from
+    a wrong base URL or a proxy fails the run and keeps every record."""
+    eero = _citizen(sandbox, EERO)
+    library_card_link(citizen=eero, barcode=EERO_LIBRARY.barcode, pin=EERO_LIBRARY.pin)
+    assert _sync(eero, "library").status == SyncRun.Status.SUCCEEDED
+    before = _snapshot(eero, "library")
+    assert before and all(state == DataRecord.State.ACTIVE for _, state in before.values())
+
+    with respx.mock(assert_all_called=False) as mock:
+        mock.route(url__startswith=sandbox.library_token_url).pass_through()
+        api = mock.route(url__startswith=sandbox.library_base_url)
+        api.side_effect = lambda request: httpx.Response(404, html="<h1>Not Found</h1>")
+        failed = _sync(eero, "library")
+
+    assert failed.status == SyncRun.Status.FAILED
+    assert failed.error_code == "UPSTREAM_REJECTED"
+    assert _snapshot(eero, "library") == before, "no record ended"
+    assert _sync(eero, "library").status == SyncRun.Status.SUCCEEDED
