@@ -1,27 +1,17 @@
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from collections.abc import Iterable
+from typing import Any
 
 from wallet.access_log import access_log_verify
-from wallet.management.commands._citizen import citizen_from_options
+from wallet.management.commands._verify import ChainVerifyCommand
 
 
-class Command(BaseCommand):
+class Command(ChainVerifyCommand):
     help = (
         "Walk every citizen's access-log chain (or one citizen's) and report the first broken "
         "link of each: a missing, altered or reordered entry, or a head that does not match."
     )
+    chains = "access-log chain(s)"
+    intact = "Every access-log chain is intact."
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--citizen", metavar="SUB", help="only this citizen (their `sub`)")
-        parser.add_argument(
-            "--issuer", default=None, help="the sub's issuer (default: OIDC_ISSUER)"
-        )
-
-    def handle(self, *args: object, **options: object) -> None:
-        citizen_ids = [citizen_from_options(options).pk] if options.get("citizen") else None
-        broken = 0
-        for link in access_log_verify(citizen_ids=citizen_ids):
-            broken += 1
-            self.stderr.write(f"broken link: {link}")
-        if broken:
-            raise CommandError(f"{broken} access-log chain(s) broken")
-        self.stdout.write(self.style.SUCCESS("Every access-log chain is intact."))
+    def broken_links(self, citizen_ids: list[Any] | None) -> Iterable[object]:
+        return access_log_verify(citizen_ids=citizen_ids)
