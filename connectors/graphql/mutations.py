@@ -7,18 +7,19 @@ from django.conf import settings
 
 from connectors import services
 from connectors.graphql.types import SourceSyncResult, SyncMode, SyncRunNode
-from connectors.library.services import LinkError, library_card_link
+from connectors.library.services import LinkError, LinkErrorCode, library_card_link
 from connectors.models import SyncRun
 from connectors.transport import UpstreamError
 from wallet.graphql.errors import Error, ErrorCode
 from wallet.graphql.permissions import citizen_required, principal_of, staff_required
 from wallet.models import Citizen
 
-LINK_ERROR_CODES = {
-    "INVALID": ErrorCode.INVALID,
-    "WRONG_CREDENTIALS": ErrorCode.WRONG_CREDENTIALS,
-    "RATE_LIMITED": ErrorCode.RATE_LIMITED,
-    "ALREADY_LINKED": ErrorCode.CONFLICT,
+# Every LinkErrorCode has its API code (a test keeps the map complete).
+LINK_ERROR_CODES: dict[LinkErrorCode, ErrorCode] = {
+    LinkErrorCode.INVALID: ErrorCode.INVALID,
+    LinkErrorCode.WRONG_CREDENTIALS: ErrorCode.WRONG_CREDENTIALS,
+    LinkErrorCode.RATE_LIMITED: ErrorCode.RATE_LIMITED,
+    LinkErrorCode.ALREADY_LINKED: ErrorCode.CONFLICT,
 }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import httpx
 from django.conf import settings
@@ -37,6 +38,15 @@ MAX_PIN = 32
 CLEANUP_BATCH = 100
 
 
+class LinkErrorCode(StrEnum):
+    """Why a card could not be linked: stable, and each one the API maps to its own code."""
+
+    INVALID = "INVALID"
+    WRONG_CREDENTIALS = "WRONG_CREDENTIALS"
+    RATE_LIMITED = "RATE_LIMITED"
+    ALREADY_LINKED = "ALREADY_LINKED"
+
+
 class LinkError(Exception):
     """A linking failure the citizen can act on; `code` is stable, the message is for them."""
 
@@ -44,7 +54,7 @@ class LinkError(Exception):
         self,
         message: str,
         *,
-        code: str,
+        code: LinkErrorCode,
         field: str | None = None,
         retry_at: datetime | None = None,
     ) -> None:
@@ -113,7 +123,7 @@ def _attempt_reserve(citizen: Citizen, barcode: str) -> None:
             minutes = max(1, math.ceil((retry_at - now).total_seconds() / 60))
             raise LinkError(
                 f"Too many attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
-                code="RATE_LIMITED",
+                code=LinkErrorCode.RATE_LIMITED,
                 retry_at=retry_at,
             )
 
@@ -121,26 +131,34 @@ def _attempt_reserve(citizen: Citizen, barcode: str) -> None:
 def library_card_link(*, citizen: Citizen, barcode: str, pin: str) -> LibraryLink:
     barcode, pin = barcode.strip(), pin.strip()
     if not barcode or len(barcode) > MAX_BARCODE or not barcode.isalnum():
-        raise LinkError("Enter the number on your library card.", code="INVALID", field="barcode")
+        raise LinkError(
+            "Enter the number on your library card.", code=LinkErrorCode.INVALID, field="barcode"
+        )
     if not pin or len(pin) > MAX_PIN:
-        raise LinkError("Enter your library card PIN.", code="INVALID", field="pin")
+        raise LinkError("Enter your library card PIN.", code=LinkErrorCode.INVALID, field="pin")
     _attempt_reserve(citizen, barcode)
     attempt = LinkAttempt.objects.create(citizen=citizen)
 
     with httpx.Client(timeout=client_timeout()) as client:
         sierra = SierraClient(client)
         if not sierra.validate(barcode=barcode, pin=pin):
-            raise LinkError("The card number or PIN is wrong.", code="WRONG_CREDENTIALS")
+            raise LinkError(
+                "The card number or PIN is wrong.", code=LinkErrorCode.WRONG_CREDENTIALS
+            )
         patron = sierra.find_by_barcode(barcode)
     if patron is None or patron.get("id") is None:
-        raise LinkError("The library does not know this card.", code="WRONG_CREDENTIALS")
+        raise LinkError(
+            "The library does not know this card.", code=LinkErrorCode.WRONG_CREDENTIALS
+        )
     patron_id = str(patron["id"])
 
     taken = LibraryLink.objects.filter(barcode_index=barcode_index(barcode)).exclude(
         citizen=citizen
     )
     if taken.exists():
-        raise LinkError("This card is linked to another account.", code="ALREADY_LINKED")
+        raise LinkError(
+            "This card is linked to another account.", code=LinkErrorCode.ALREADY_LINKED
+        )
     cipher = citizen_cipher(citizen=citizen)
     sealed = cipher.seal(
         table=LINK_TABLE, row_id=citizen.pk, field="patron_id_sealed", plaintext=patron_id.encode()
@@ -160,6 +178,8 @@ def library_card_link(*, citizen: Citizen, barcode: str, pin: str) -> LibraryLin
             for kind, key in _counter_keys(citizen, barcode):  # in the reservations' order
                 LinkAttemptCounter.objects.filter(kind=kind, key=key).delete()
     except IntegrityError:
-        raise LinkError("This card is linked to another account.", code="ALREADY_LINKED") from None
+        raise LinkError(
+            "This card is linked to another account.", code=LinkErrorCode.ALREADY_LINKED
+        ) from None
     citizen_sync_enqueue(citizen_id=citizen.pk, reason="library-linked")
     return link

@@ -299,3 +299,10 @@ def test_locked_out_mutation_says_when_to_try_again(sandbox, settings, client):
     assert (error["field"], error["code"]) == (None, "RATE_LIMITED")
     window_end = _window_end(LinkAttemptCounter.Kind.CITIZEN, str(sofia.pk))
     _assert_says_when(error["message"], window_end=window_end, asked=(asked, answered))
+
+
+def test_every_link_error_code_has_its_api_code():
+    from connectors.graphql.mutations import LINK_ERROR_CODES
+    from connectors.library.services import LinkErrorCode
+
+    assert set(LINK_ERROR_CODES) == set(LinkErrorCode)
