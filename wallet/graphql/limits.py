@@ -18,6 +18,7 @@ over the operation as executed, fragments expanded, so a fragment spread twice c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -282,9 +283,12 @@ def _field_definition(parent: GraphQLNamedType, name: str) -> GraphQLField | Non
     return fields.get(name) if fields is not None else None
 
 
+# NUL (which PostgreSQL text cannot hold) or an unpaired surrogate (not encodable as UTF-8).
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
 def _is_bad_text(value: str) -> bool:
-    """NUL (which PostgreSQL text cannot hold) or an unpaired surrogate (not encodable)."""
-    return "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value)
+    return _BAD_TEXT.search(value) is not None
 
 
 def document_text_errors(document: DocumentNode) -> list[GraphQLError]:

@@ -57,15 +57,29 @@ def _csrf_failure_check(request: HttpRequest) -> HttpResponse | None:
     return CsrfViewMiddleware(no_view).process_view(request, no_view, (), {})
 
 
-def _token_error_response(error: bearer.TokenError) -> JsonResponse:
-    code = ErrorCode.UNAUTHENTICATED if error.status == 401 else ErrorCode.PERMISSION_DENIED
+# What a caller without credentials is told to bring (RFC 6750: no error code when none was sent).
+_WWW_AUTHENTICATE_ANONYMOUS = 'Bearer realm="oma-helsinki-wallet"'
+
+
+def _error_response(
+    message: str, code: str, status: int, *, www_authenticate: str | None = None
+) -> JsonResponse:
+    """An error answered before GraphQL runs: JSON, never cached; a 401 says how to
+    authenticate."""
     response = JsonResponse(
-        {"errors": [{"message": str(error), "extensions": {"code": code.value}}]},
-        status=error.status,
+        {"errors": [{"message": message, "extensions": {"code": code}}]}, status=status
     )
-    response["WWW-Authenticate"] = bearer.www_authenticate(error)
+    if www_authenticate is not None or status == 401:
+        response["WWW-Authenticate"] = www_authenticate or _WWW_AUTHENTICATE_ANONYMOUS
     add_never_cache_headers(response)
     return response
+
+
+def _token_error_response(error: bearer.TokenError) -> JsonResponse:
+    code = ErrorCode.UNAUTHENTICATED if error.status == 401 else ErrorCode.PERMISSION_DENIED
+    return _error_response(
+        str(error), code, error.status, www_authenticate=bearer.www_authenticate(error)
+    )
 
 
 def authenticate_bearer(request: HttpRequest) -> None:
@@ -114,17 +128,6 @@ def authenticate_bearer(request: HttpRequest) -> None:
 # The undecorated GraphQLView.dispatch (method_decorator keeps it as __wrapped__).
 _graphene_dispatch_without_csrf_cookie = GraphQLView.dispatch.__wrapped__
 
-# What a caller without credentials is told to bring (RFC 6750: no error code when none was sent).
-_WWW_AUTHENTICATE_ANONYMOUS = 'Bearer realm="oma-helsinki-wallet"'
-
-
-def _error_response(message: str, code: str, status: int) -> JsonResponse:
-    response = JsonResponse({"errors": [{"message": message, "extensions": {"code": code}}]})
-    response.status_code = status
-    if status == 401:
-        response["WWW-Authenticate"] = _WWW_AUTHENTICATE_ANONYMOUS
-    return response
-
 
 def _bad_request(message: str) -> HttpError:
     return HttpError(HttpResponseBadRequest(message))
@@ -151,18 +154,15 @@ class WalletGraphQLView(GraphQLView):
             if request.method == "POST" and _csrf_failure_check(request) is not None:
                 if request.principal is None:  # type: ignore[attr-defined]
                     # No session to forge a request with: this caller has not authenticated.
-                    response = _error_response(
+                    return _error_response(
                         "Sign in, or call with a bearer token.", ErrorCode.UNAUTHENTICATED, 401
                     )
-                else:
-                    response = _error_response(
-                        "The CSRF token is missing or wrong: send the wallet_csrftoken cookie's "
-                        "value in the X-CSRFToken header.",
-                        ErrorCode.PERMISSION_DENIED,
-                        403,
-                    )
-                add_never_cache_headers(response)
-                return response
+                return _error_response(
+                    "The CSRF token is missing or wrong: send the wallet_csrftoken cookie's "
+                    "value in the X-CSRFToken header.",
+                    ErrorCode.PERMISSION_DENIED,
+                    403,
+                )
         if bearer_call:
             # graphene-django's dispatch is wrapped in ensure_csrf_cookie, for browsers. A bearer
             # call has no use for a CSRF cookie, and minting one costs more than a small query.
