@@ -67,8 +67,11 @@ migrations-check: venv
 check: migrations-check schema-check
 	$(PY) manage.py check
 
+# Every benchmark (`consent` needs PostgreSQL, `workers` Redis: BENCH_DATABASE_URL, BENCH_BROKER_URL),
+# then docs/benchmarks.md written from the results. `make bench BENCH_ARGS=--quick`: small sizes, a
+# smoke test, its page in var/bench/benchmarks.quick.md. `BENCH_ARGS="--only me"`: one, its JSON.
 bench: venv
-	$(PY) -m bench $(BENCH_ARGS)
+	BENCH_MAKE_COMMAND='make bench$(if $(BENCH_ARGS), BENCH_ARGS="$(BENCH_ARGS)")' $(PY) -m bench $(BENCH_ARGS)
 
 worker: venv
 	$(VENV)/bin/celery -A wallet worker --loglevel=INFO --concurrency=2
