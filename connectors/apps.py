@@ -10,18 +10,14 @@ class ConnectorsConfig(AppConfig):
         from connectors.berths.connector import BerthsConnector
         from connectors.hooks import latest_syncs_home_section, sync_on_sign_in
         from connectors.library.connector import LibraryConnector
-        from connectors.models import LibraryLink
         from connectors.youth.connector import YouthConnector
         from connectors.youth.home import youth_home_section
-        from wallet import catalogue, hooks, sealed
+        from wallet import catalogue, hooks
 
         for connector in (YouthConnector(), BerthsConnector(), LibraryConnector()):
             base.register(connector)
             for kind in connector.kinds:
                 catalogue.register(kind)
-        sealed.register(
-            sealed.SealedColumn(LibraryLink, "patron_id_sealed", row_id=lambda row: row.citizen_id)
-        )
         # The core imports no app: it calls these through its hooks.
         hooks.on_citizen_signed_in(sync_on_sign_in)
         hooks.home_section_register(youth_home_section)
