@@ -149,7 +149,7 @@ def _rotation(r: dict[str, Any]) -> dict[str, str]:
             [
                 f"rotation's peak traced memory at {sizes_text} citizens",
                 f"{peak_text} (**{_number(r.get('peak_memory_ratio_large_to_small'))}{TIMES}**; "
-                "goal: flat, within 10%)",
+                "goal: flat, bounded by the batch)",
             ],
         ],
     )
