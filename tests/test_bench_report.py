@@ -302,6 +302,8 @@ def test_the_command_line_tool_writes_the_page(tmp_path: Path) -> None:
     results.write_text(json.dumps(a_run()))
     out = tmp_path / "benchmarks.md"
     subprocess.run(
-        [sys.executable, "-m", "bench.report", str(results), "--out", str(out)], check=True
+        [sys.executable, "-m", "bench.report", str(results), "--out", str(out)],
+        check=True,
+        cwd=Path(report.__file__).resolve().parents[1],
     )
     assert out.read_text() == report.render(a_run()).rstrip("\n") + "\n"
