@@ -107,9 +107,8 @@ def test_erased_citizens_have_no_key_to_write_or_read_with():
         pass
     keys.citizen_key_destroy(citizen_id=citizen.pk)
     assert vault.citizen_reading(citizen) is None
-    with pytest.raises(crypto.MissingKeyError):
-        with vault.citizen_writing(citizen, create=False):
-            pass
+    with pytest.raises(crypto.MissingKeyError), vault.citizen_writing(citizen, create=False):
+        pass
 
 
 class _UnwrapCounter:
