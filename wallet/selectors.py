@@ -58,6 +58,7 @@ class CitizenWallet(Generic[_CitizenT]):
         records: a service's read needs no more."""
         self.citizen = citizen
         self.only_kinds = only_kinds
+        self._opened: dict[Any, RecordView] = {}  # by record id: each payload opened once
         if vault is not None and vault.generation == citizen.data_key_generation:
             self._vault = vault  # the caller already holds the key
 
@@ -100,18 +101,24 @@ class CitizenWallet(Generic[_CitizenT]):
         if vault is None:
             return []
         return [
-            RecordView(
+            self._record_view(row, vault)
+            for row in rows
+            if include_ended or row.state == DataRecord.State.ACTIVE
+        ]
+
+    def _record_view(self, row: rawsql.RecordRow, vault: Vault) -> RecordView:
+        view = self._opened.get(row.id)
+        if view is None:
+            view = self._opened[row.id] = RecordView(
                 id=row.id,
-                source=source,
-                kind=kind,
+                source=row.source,
+                kind=row.kind,
                 state=row.state,
                 fetched_at=row.fetched_at,
                 upstream_modified_at=row.upstream_modified_at,
                 payload=vault.open_json(RECORD_PAYLOAD, row_id=row.id, ciphertext=row.payload),
             )
-            for row in rows
-            if include_ended or row.state == DataRecord.State.ACTIVE
-        ]
+        return view
 
 
 def citizen_wallet(*, citizen: Citizen) -> CitizenWallet[Citizen]:
