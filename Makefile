@@ -37,9 +37,12 @@ node_modules/.installed: package.json
 	else echo "npm not found: the pages will be unstyled (install Node.js and run make assets)"; fi
 
 # Finnish and Swedish catalogues from the code's strings (needs GNU gettext's xgettext); the
-# .mo files are compiled by `make venv` without it.
+# .mo files are compiled by `make venv` without it. `make messages APP=consent`: one app only.
+I18N_APPS := wallet consent connectors
+APP ?=
 messages: venv
-	$(PY) manage.py makemessages -l fi -l sv --no-obsolete $(foreach d,.venv node_modules sandbox tests bench scripts var staticfiles,-i "$(d)/*")
+	$(PY) manage.py makemessages -l fi -l sv --no-obsolete $(foreach d,.venv node_modules sandbox tests bench scripts var staticfiles $(if $(APP),$(filter-out $(APP),$(I18N_APPS))),-i "$(d)/*")
+	@$(PY) scripts/compilemessages.py
 
 run: venv
 	$(PY) manage.py migrate --noinput
