@@ -26,6 +26,9 @@ LANGUAGES = [code for code, _ in django_settings.LANGUAGES]  # fi, sv, en
 DESKTOP = {"width": 1280, "height": 800}
 NARROW = {"width": 320, "height": 640}
 TIMEOUT_MS = 20_000
+# A browser set to a language the wallet does not speak: the pages fall back to Finnish, the
+# default, until a language is chosen (headless Chromium would otherwise ask for en-US).
+BROWSER_LOCALE = "de-DE"
 
 
 def _chromium_required() -> bool:
@@ -126,7 +129,7 @@ def wallet_settings(settings, sandbox):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def visitor(browser, live_server, sandbox, wallet_settings) -> Iterator[Visitor]:  # type: ignore[no-untyped-def]
     """A fresh browser context at desktop width, signed out."""
-    context = browser.new_context(viewport=DESKTOP)
+    context = browser.new_context(viewport=DESKTOP, locale=BROWSER_LOCALE)
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -142,7 +145,7 @@ def new_visitor(browser, live_server, sandbox, wallet_settings):  # type: ignore
     contexts = []
 
     def make() -> Visitor:
-        context = browser.new_context(viewport=DESKTOP)
+        context = browser.new_context(viewport=DESKTOP, locale=BROWSER_LOCALE)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return Visitor(
