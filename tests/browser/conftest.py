@@ -26,13 +26,15 @@ LANGUAGES = [code for code, _ in django_settings.LANGUAGES]  # fi, sv, en
 DESKTOP = {"width": 1280, "height": 800}
 NARROW = {"width": 320, "height": 640}
 TIMEOUT_MS = 20_000
+SCREENSHOTS_DIR_ENV = "SCREENSHOTS_DIR"  # set by `make screenshots`
 # A browser set to a language the wallet does not speak: the pages fall back to Finnish, the
 # default, until a language is chosen (headless Chromium would otherwise ask for en-US).
 BROWSER_LOCALE = "de-DE"
 
 
 def _chromium_required() -> bool:
-    return bool(os.environ.get("CI")) or REQUIRE_SERVICES
+    """CI, REQUIRE_SERVICES=1 and `make screenshots` fail without Chromium instead of skipping."""
+    return bool(os.environ.get("CI") or os.environ.get(SCREENSHOTS_DIR_ENV)) or REQUIRE_SERVICES
 
 
 @pytest.fixture(scope="package")
@@ -155,9 +157,6 @@ def new_visitor(browser, live_server, sandbox, wallet_settings):  # type: ignore
     yield make
     for context in contexts:
         context.close()
-
-
-SCREENSHOTS_DIR_ENV = "WALLET_SCREENSHOTS_DIR"
 
 
 @pytest.fixture

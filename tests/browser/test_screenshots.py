@@ -1,0 +1,28 @@
+"""`make screenshots`: docs/screenshots/<page>-<language>.png of every page in pages.PAGES, in
+every language, at desktop width, the full page. Skipped unless SCREENSHOTS_DIR is set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import LANGUAGES
+from tests.browser.pages import PAGES, Page
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.screenshots,
+    pytest.mark.django_db(transaction=True, databases="__all__"),
+    pytest.mark.usefixtures("in_process_tasks"),
+]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("wallet_page", PAGES, ids=[p.name for p in PAGES])
+def test_screenshot(screenshots_dir: Path, visitor, wallet_page: Page, language: str) -> None:
+    visitor.language_choose(language)
+    wallet_page.open(visitor)
+    target = screenshots_dir / f"{wallet_page.name}-{language}.png"
+    visitor.page.screenshot(path=str(target), full_page=True, animations="disabled")
+    assert target.stat().st_size > 0
