@@ -129,7 +129,7 @@ def test_after_approving_the_browser_goes_back_to_the_service(visitor: Visitor) 
     visitor.goto(f"/consent/{request.pk}/")
     back_to = REDIRECT_URIS[DEMO_SERVICE]
     # nothing listens at the service's redirect URI: that the browser asks for it is enough
-    with visitor.page.expect_request(lambda r: r.url.startswith(back_to), timeout=5000) as back:
+    with visitor.page.expect_request(lambda r: r.url.startswith(back_to), timeout=3000) as back:
         visitor.page.click("button[name=decision][value=approve]")
     assert f"consent_request={request.pk}" in back.value.url and "state=given" in back.value.url
 

@@ -3,16 +3,22 @@ every language, at desktop width, the full page. Skipped unless SCREENSHOTS_DIR 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import LANGUAGES
+from tests.browser.conftest import LANGUAGES, SCREENSHOTS_DIR_ENV
 from tests.browser.pages import PAGES, Page
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.screenshots,
+    # decided before any fixture runs: no database set up and flushed for nothing
+    pytest.mark.skipif(
+        not os.environ.get(SCREENSHOTS_DIR_ENV),
+        reason=f"screenshots are taken by `make screenshots` ({SCREENSHOTS_DIR_ENV} unset)",
+    ),
     pytest.mark.django_db(transaction=True, databases="__all__"),
     pytest.mark.usefixtures("in_process_tasks"),
 ]
