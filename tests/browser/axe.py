@@ -57,17 +57,21 @@ _FOCUSED = """() => {
     tag: el.tagName.toLowerCase(), id: el.id, cls: el.className,
     text: (el.innerText || '').trim().slice(0, 40),
     outlineStyle: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth) || 0,
+    boxShadow: style.boxShadow,
   };
 }"""
 
 
 def _visible_focus(focused: dict[str, Any]) -> bool:
-    return focused["outlineStyle"] != "none" and focused["outlineWidth"] > 0
+    """An outline, or the focus ring the Helsinki Design System draws on its text inputs
+    (a box shadow)."""
+    outline = focused["outlineStyle"] != "none" and focused["outlineWidth"] > 0
+    return outline or focused["boxShadow"] not in ("", "none")
 
 
 def keyboard_failures(page: Any, where: str, tabs: int = 8) -> list[str]:
     """From the page as loaded: the first Tab reaches the skip link, Enter on it moves focus to
-    <main>, and every link or button Tab reaches next shows a visible outline."""
+    <main>, and every link, button or form field Tab reaches next shows a visible focus."""
     problems: list[str] = []
     page.keyboard.press("Tab")
     first = page.evaluate(_FOCUSED)

@@ -3,8 +3,9 @@ photographs, in every language.
 
 A new page is one line in PAGES: Page(name, how to reach it, who signs in). `reach` is the
 page's path, or a function given the signed-in Visitor that sets up what the page needs (a
-consent request, a failed sign-in) and returns the path. `status` is the HTTP status the page
-answers with; `who` is a demo login (aino, eero, sofia, admin) or None for signed out.
+consent request, a failed sign-in) and returns the path, or that opens the page itself (submits
+a form) and returns the document's response. `status` is the HTTP status the page answers with;
+`who` is a demo login (aino, eero, sofia, admin) or None for signed out.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ DEMO_SERVICE_PURPOSE = "membership-check"
 @dataclass(frozen=True)
 class Page:
     name: str  # test id, and the screenshot's file name: docs/screenshots/<name>-<lang>.png
-    reach: str | Callable[[Visitor], str]
+    reach: str | Callable[[Visitor], Any]  # a path, or a function returning one or a response
     who: str | None = None
     status: int = 200
 
@@ -32,10 +33,10 @@ class Page:
         """Sign in if the page is someone's, set it up, open it; the document's response."""
         if self.who:
             visitor.sign_in(self.who)
-        path = self.reach if isinstance(self.reach, str) else self.reach(visitor)
-        response = visitor.goto(path)
+        reached = self.reach if isinstance(self.reach, str) else self.reach(visitor)
+        response = visitor.goto(reached) if isinstance(reached, str) else reached
         assert response is not None and response.status == self.status, (
-            f"{self.name}: {path} answered {response.status if response else None}, "
+            f"{self.name}: {visitor.page.url} answered {response.status if response else None}, "
             f"expected {self.status}"
         )
         return response
@@ -68,9 +69,21 @@ def _sign_in_failed(visitor: Visitor) -> str:
     return f"/oidc/callback/?error=access_denied&state={visitor.sign_in_state()}"
 
 
+def _profile_with_errors(visitor: Visitor) -> Any:
+    """The profile form sent back with its error summary and a field marked invalid."""
+    visitor.goto("/profile/")
+    visitor.page.fill("input[name=email]", "not an email address")
+    with visitor.page.expect_navigation() as navigation:
+        visitor.page.click("main form[method=post] button[type=submit]")
+    assert visitor.page.locator("[aria-invalid=true]").count() >= 1, "the email is not refused"
+    return navigation.value
+
+
 PAGES: list[Page] = [
     Page("welcome", "/"),
     Page("home", "/", who="aino"),
     Page("sign-in-failed", _sign_in_failed, status=401),
     Page("consent-request", _consent_request, who="aino"),
+    Page("profile", "/profile/", who="aino"),
+    Page("profile-errors", _profile_with_errors, who="aino"),
 ]
