@@ -136,8 +136,3 @@ def sync_runs(
     if mode:
         runs = runs.filter(mode=mode)
     return runs
-
-
-def citizen_latest_runs(*, citizen: Citizen, limit: int) -> list[SyncRun]:
-    """The citizen's newest sync runs, newest first, whatever their source."""
-    return list(SyncRun.objects.filter(citizen=citizen).order_by("-started_at")[:limit])
