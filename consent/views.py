@@ -1,6 +1,7 @@
 """The citizen's consent pages: the approval page a service sends the browser to, the pending
 requests, the consents given (withdrawal, receipts). Thin: the reads are consent.selectors', the
-writes consent.services'; `wallet.pages.citizen_page` signs the visitor in first."""
+writes consent.services'. `wallet.auth.pages.citizen_page` signs the visitor in first; no page
+is cached."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from consent import selectors
 from consent.services import ConsentError, consent_request_decide, consent_request_open
 from consent.services import consent_withdraw as consent_withdraw_service
 from wallet.assurance import SENSITIVE_MIN_LOA, loa_at_least
+from wallet.auth.pages import citizen_page
 from wallet.auth.principal import Principal
 from wallet.i18n import localized
-from wallet.pages import citizen_page
 
 # The domain's errors (consent.services) in the page's language; by code when the text is new.
 _ERROR_TEXTS = {
@@ -55,6 +57,7 @@ def _strong_login(principal: Principal) -> bool:
     return loa_at_least(principal.loa, SENSITIVE_MIN_LOA)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 @citizen_page
 def consent_request_page(
@@ -82,6 +85,7 @@ def consent_request_page(
     return render(request, "consent/request.html", context)
 
 
+@never_cache
 @require_safe
 @citizen_page
 def consent_requests(request: HttpRequest, principal: Principal) -> HttpResponse:
@@ -93,6 +97,7 @@ def consent_requests(request: HttpRequest, principal: Principal) -> HttpResponse
     return render(request, "consent/requests.html", context)
 
 
+@never_cache
 @require_POST
 @citizen_page
 def consent_request_answer(
@@ -121,6 +126,7 @@ def consent_request_answer(
     return redirect("consent-requests")
 
 
+@never_cache
 @require_safe
 @citizen_page
 def consents(request: HttpRequest, principal: Principal) -> HttpResponse:
@@ -133,6 +139,7 @@ def consents(request: HttpRequest, principal: Principal) -> HttpResponse:
     return render(request, "consent/consents.html", context)
 
 
+@never_cache
 @require_POST
 @citizen_page
 def consent_withdraw(
@@ -153,6 +160,7 @@ def consent_withdraw(
     return redirect("consents")
 
 
+@never_cache
 @require_safe
 @citizen_page
 def consent_receipt(

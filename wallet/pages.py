@@ -1,53 +1,26 @@
-"""The citizen's own pages that the core serves, and what every personal page shares.
+"""The access log page: who read the citizen's data, what, when and under which consent.
 
-`citizen_page` makes a view personal: a visitor is sent to sign in and brought back; the page is
-never cached (the middleware adds no-store for every signed-in response too). The apps' pages
-use it as well (consent.views).
+Personal, like every page with `citizen_page` (wallet.auth.pages): a visitor is sent to sign in
+and brought back; never cached (the middleware adds no-store to every signed-in response too).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import wraps
-from typing import Any, Concatenate, ParamSpec
-from urllib.parse import urlencode
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from wallet import access_log
-from wallet.auth.principal import Principal, principal_from_session
+from wallet.auth.pages import citizen_page
+from wallet.auth.principal import Principal
 from wallet.catalogue import Labels, field_by_id
 
-P = ParamSpec("P")
-
 ACCESS_LOG_PAGE_SIZE = 20
-
-
-def sign_in_redirect(request: HttpRequest) -> HttpResponse:
-    """To the provider's sign-in, and back to this page (a form's target is not a page: home)."""
-    back = request.get_full_path() if request.method in ("GET", "HEAD") else reverse("home")
-    return redirect(f"{reverse('oidc_authentication_init')}?{urlencode({'next': back})}")
-
-
-def citizen_page(
-    view: Callable[Concatenate[HttpRequest, Principal, P], HttpResponse],
-) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
-    """The view gets the signed-in citizen's principal; a visitor is sent to sign in."""
-
-    @wraps(view)
-    def page(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        principal = principal_from_session(request)
-        if principal is None:
-            return sign_in_redirect(request)
-        return view(request, principal, *args, **kwargs)
-
-    return never_cache(page)
 
 
 @dataclass(frozen=True)
@@ -91,6 +64,7 @@ def _before(request: HttpRequest) -> int | None:
     return before if before > 0 else None
 
 
+@never_cache
 @require_safe
 @citizen_page
 def access_log_view(request: HttpRequest, principal: Principal) -> HttpResponse:

@@ -41,7 +41,11 @@ def _reads(service, citizen, count):
 
 @pytest.mark.parametrize(
     ("language", "heading", "label"),
-    [("fi", "Käyttöloki", "Sähköposti"), ("sv", "Åtkomstlogg", "E-post"), ("en", "Access log", "Email")],
+    [
+        ("fi", "Käyttöloki", "Sähköposti"),
+        ("sv", "Åtkomstlogg", "E-post"),
+        ("en", "Access log", "Email"),
+    ],
 )
 def test_the_log_shows_each_read_in_the_citizens_language(service, language, heading, label):
     citizen = _citizen()
