@@ -310,3 +310,25 @@ def test_navigation_links_the_consent_pages(service):
     text = _browser(_citizen()).get("/consents/").content.decode()
     assert 'href="/consent-requests/"' in text and 'href="/consents/" aria-current="page"' in text
     assert 'href="/log/"' in text
+
+
+def test_the_approval_pages_errors_are_in_the_citizens_language(service):
+    browser = _browser(_citizen(), language="fi")
+    missing = browser.get("/consent/not-a-real-request/")
+    text = missing.content.decode()
+    assert missing.status_code == 404
+    assert "Tätä suostumuspyyntöä ei voi näyttää" in text
+    assert "Sinulle ei ole tällaista suostumuspyyntöä." in text
+
+
+def test_an_answered_request_shows_its_outcome_without_the_buttons(service):
+    citizen = _citizen()
+    asked = _ask(service, FIELDS)
+    path = urlsplit(approval_url(asked)).path
+    browser = _browser(citizen, language="sv")
+    browser.get(path)
+    browser.post(path, {"decision": "refuse"})
+
+    text = browser.get(path).content.decode()
+    assert "Den här begäran är inte längre öppen:" in text and "Avböjd" in text
+    assert 'value="approve"' not in text and 'value="refuse"' not in text
