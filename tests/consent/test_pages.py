@@ -81,6 +81,7 @@ def test_pending_requests_show_in_the_citizens_language(
     assert service_name in text and label in text
     assert service.privacy_policy_url in text
     assert "hds-status-label--alert" in text  # the birth date is marked sensitive
+    assert f'value="refuse" aria-describedby="request-{asked.pk}"' in text  # which request
     assert "no-store" in page["Cache-Control"]
 
 
