@@ -22,3 +22,9 @@ class ConnectorsConfig(AppConfig):
         hooks.on_citizen_signed_in(sync_on_sign_in)
         hooks.home_section_register(youth_home_section)
         hooks.home_section_register(latest_syncs_home_section)
+        # The staff's sync dashboard in the pages' navigation.
+        from django.utils.translation import gettext_lazy
+
+        hooks.nav_item_register(
+            hooks.NavItem("sync-dashboard", gettext_lazy("Syncs"), order=90, staff_only=True)
+        )
