@@ -55,7 +55,9 @@ class SyncNowForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         sources = [(c.source, c.source) for c in base.connectors()]
-        self.fields["source"].choices = [(ALL_SOURCES, ALL_SOURCES), *sources]
+        source = self.fields["source"]
+        assert isinstance(source, forms.ChoiceField)
+        source.choices = [(ALL_SOURCES, ALL_SOURCES), *sources]
 
 
 @staff_page
