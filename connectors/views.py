@@ -97,8 +97,12 @@ def _report(request: HttpRequest, outcome: services.SweepRequestOutcome) -> None
     elif outcome.run is not None and outcome.run.status == SyncRun.Status.RUNNING:
         messages.info(request, _("A sync of %(source)s started.") % {"source": name})
     elif outcome.run is not None:
-        messages.success(
+        level = (
+            messages.SUCCESS if outcome.run.status == SyncRun.Status.SUCCEEDED else messages.WARNING
+        )
+        messages.add_message(
             request,
+            level,
             _("The sync of %(source)s finished: %(status)s.")
             % {"source": name, "status": run_status(outcome.run.status)},
         )

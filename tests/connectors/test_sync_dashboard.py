@@ -306,3 +306,12 @@ def test_staff_are_greeted_by_name_not_by_their_uuid(live_server, sandbox, setti
     assert "Signed in as Alma Ylläpitäjä" in dashboard
     # the name is in the sealed session only: no column holds it
     assert "Ylläpitäjä" not in str(list(type(staff).objects.filter(pk=staff.pk).values()))
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_sync_now_for_an_unknown_source_starts_nothing_and_says_why():
+    _, browser = _staff_browser()
+    answer = browser.post("/staff/syncs/start/", {"source": "weather", "mode": "full"}, follow=True)
+    assert answer.redirect_chain == [(DASHBOARD, 302)]
+    assert "That sync cannot be started" in answer.content.decode()
+    assert not SyncRun.objects.exists()
