@@ -245,6 +245,8 @@ def test_pages_in_each_language(language, heading):
     for url in (DASHBOARD, f"/staff/syncs/runs/{run.pk}/"):
         text = browser.get(url).content.decode()
         assert f'<html lang="{language}">' in text
+        # the CSP allows no inline script or style
+        assert "<script>" not in text and 'style="' not in text
     assert f"<h1>{heading}</h1>" in browser.get(DASHBOARD).content.decode()
 
 
