@@ -21,3 +21,9 @@ class ConnectorsConfig(AppConfig):
         # The core imports no app: it calls these through its hooks.
         hooks.on_citizen_signed_in(sync_on_sign_in)
         hooks.home_section_register(sources_home_section)
+        # The staff's sync dashboard in the pages' navigation.
+        from django.utils.translation import gettext_lazy
+
+        hooks.nav_item_register(
+            hooks.NavItem("sync-dashboard", gettext_lazy("Syncs"), order=90, staff_only=True)
+        )

@@ -128,7 +128,9 @@ WSGI_APPLICATION = "wallet.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The core's templates first: its admin/base_site.html (staff greeted by name) must win
+        # over django.contrib.admin's, which comes earlier in INSTALLED_APPS.
+        "DIRS": [BASE_DIR / "wallet" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -70,6 +70,20 @@ OAUTH_ERRORS = frozenset(
 )
 
 
+# The signed-in person's name, from the login's claims, kept in the (encrypted) session.
+SESSION_NAME_KEY = "wallet_name"
+NAME_MAX_LENGTH = 200
+
+
+def display_name(claims: dict[str, Any]) -> str:
+    """The name to greet someone by: the `name` claim, else given and family names."""
+    name = claims.get("name")
+    if not isinstance(name, str) or not name.strip():
+        parts = (claims.get("given_name"), claims.get("family_name"))
+        name = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    return " ".join(name.split())[:NAME_MAX_LENGTH]
+
+
 def _oauth_error(value: Any) -> str:
     return value if isinstance(value, str) and value in OAUTH_ERRORS else "other"
 
@@ -187,6 +201,14 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
         )
         if self.request is not None and isinstance(claims.get("loa"), str):
             self.request.session[SESSION_LOA_KEY] = claims["loa"]
+        if self.request is not None:
+            # The name to greet them by (the admin's header, the staff pages): in the sealed
+            # session only, never in a plaintext column.
+            name = display_name(claims)
+            if name:
+                self.request.session[SESSION_NAME_KEY] = name
+            else:
+                self.request.session.pop(SESSION_NAME_KEY, None)
         return user
 
     def get_user(self, user_id: Any) -> Citizen | None:
