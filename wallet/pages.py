@@ -19,6 +19,7 @@ from wallet import access_log
 from wallet.auth.pages import citizen_page
 from wallet.auth.principal import Principal
 from wallet.catalogue import Labels, field_by_id
+from wallet.i18n import localized
 
 ACCESS_LOG_PAGE_SIZE = 20
 
@@ -40,6 +41,17 @@ def _labels(field_id: str) -> Labels:
         return Labels(field_id, field_id, field_id)
 
 
+def _service_name(service: dict[str, Any]) -> str:
+    """In the page's language when the entry holds the three names (reads since they were
+    kept), else the English name of older entries, else the slug."""
+    names = service.get("names")
+    if isinstance(names, dict) and all(
+        isinstance(names.get(code), str) for code in ("fi", "sv", "en")
+    ):
+        return localized(Labels(names["fi"], names["sv"], names["en"]))
+    return str(service.get("name") or service.get("slug") or "")
+
+
 def access_log_entry_shown(item: access_log.AccessLogItem) -> LogEntryShown:
     """An entry in plain language: the service's name as it was at the read (its snapshot in
     the sealed details), the fields by their catalogue labels, the consents by short reference
@@ -49,7 +61,7 @@ def access_log_entry_shown(item: access_log.AccessLogItem) -> LogEntryShown:
     return LogEntryShown(
         seq=item.seq,
         created_at=item.created_at,
-        service_name=str(service.get("name") or service.get("slug") or item.service_id),
+        service_name=_service_name(service) or str(item.service_id),
         fields=[_labels(f) for f in details.get("fields", [])],
         withheld=[_labels(f) for f in details.get("withheld", [])],
         consent_references=[str(c)[:8] for c in item.consent_ids],

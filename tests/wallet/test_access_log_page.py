@@ -40,14 +40,14 @@ def _reads(service, citizen, count):
 
 
 @pytest.mark.parametrize(
-    ("language", "heading", "label"),
+    ("language", "heading", "label", "name"),
     [
-        ("fi", "Käyttöloki", "Sähköposti"),
-        ("sv", "Åtkomstlogg", "E-post"),
-        ("en", "Access log", "Email"),
+        ("fi", "Käyttöloki", "Sähköposti", "Nuorisotalon varaukset"),
+        ("sv", "Åtkomstlogg", "E-post", "Ungdomsgårdens bokningar"),
+        ("en", "Access log", "Email", "Youth centre bookings"),
     ],
 )
-def test_the_log_shows_each_read_in_the_citizens_language(service, language, heading, label):
+def test_the_log_shows_each_read_in_the_citizens_language(service, language, heading, label, name):
     citizen = _citizen()
     consent = _reads(service, citizen, 1)
 
@@ -55,7 +55,7 @@ def test_the_log_shows_each_read_in_the_citizens_language(service, language, hea
     text = page.content.decode()
     assert page.status_code == 200
     assert f'<html lang="{language}">' in text and f"<h1>{heading}</h1>" in text
-    assert "Youth centre bookings" in text  # the service's name as it was at the read
+    assert name in text  # the service's name as it was at the read, in the page's language
     assert label in text  # the fields by their catalogue labels
     assert f"<code>{str(consent.pk)[:8]}</code>" in text  # under which consent
     assert "no-store" in page["Cache-Control"]
@@ -118,3 +118,12 @@ def test_a_visitor_is_sent_to_sign_in_and_back():
 def test_the_log_is_in_the_navigation(service):
     text = _browser(_citizen()).get("/log/").content.decode()
     assert 'href="/log/" aria-current="page"' in text
+
+
+def test_an_entry_from_before_the_names_were_kept_shows_the_english_name(service):
+    from wallet.pages import _service_name
+
+    assert _service_name({"slug": "demo", "name": "Youth centre bookings"}) == (
+        "Youth centre bookings"
+    )
+    assert _service_name({"slug": "demo"}) == "demo"
