@@ -8,10 +8,10 @@ class ConnectorsConfig(AppConfig):
     def ready(self) -> None:
         from connectors import base
         from connectors.berths.connector import BerthsConnector
-        from connectors.hooks import latest_syncs_home_section, sync_on_sign_in
+        from connectors.hooks import sync_on_sign_in
         from connectors.library.connector import LibraryConnector
+        from connectors.pages import sources_home_section
         from connectors.youth.connector import YouthConnector
-        from connectors.youth.home import youth_home_section
         from wallet import catalogue, hooks
 
         for connector in (YouthConnector(), BerthsConnector(), LibraryConnector()):
@@ -20,5 +20,10 @@ class ConnectorsConfig(AppConfig):
                 catalogue.register(kind)
         # The core imports no app: it calls these through its hooks.
         hooks.on_citizen_signed_in(sync_on_sign_in)
-        hooks.home_section_register(youth_home_section)
-        hooks.home_section_register(latest_syncs_home_section)
+        hooks.home_section_register(sources_home_section)
+        # The staff's sync dashboard in the pages' navigation.
+        from django.utils.translation import gettext_lazy
+
+        hooks.nav_item_register(
+            hooks.NavItem("sync-dashboard", gettext_lazy("Syncs"), order=90, staff_only=True)
+        )

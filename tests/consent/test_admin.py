@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 @pytest.fixture
 def admin_browser():
     admin = CitizenFactory(is_staff=True, is_superuser=True)
-    browser = Client()
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")  # the pages are Finnish by default
     browser.force_login(admin)
     return browser
 
