@@ -98,6 +98,14 @@ def keyboard_failures(page: Any, where: str, tabs: int = 8) -> list[str]:
 
 def sideways_scroll_failures(page: Any, where: str, width: int) -> list[str]:
     scroll_width = page.evaluate("() => document.scrollingElement.scrollWidth")
-    if scroll_width > width:
-        return [f"{where}: scrolls sideways at {width} px (scrollWidth {scroll_width})"]
-    return []
+    if scroll_width <= width:
+        return []
+    widest = page.evaluate(
+        """(width) => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > width + 1
+                         || e.scrollWidth > e.clientWidth + 1)
+            .slice(-3).map(e => `${e.tagName.toLowerCase()}.${e.className} ` +
+                               `(${(e.innerText || '').trim().slice(0, 30)})`)""",
+        width,
+    )
+    return [f"{where}: scrolls sideways (scrollWidth {scroll_width}); too wide: {widest}"]

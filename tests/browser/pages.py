@@ -60,6 +60,53 @@ def demo_service_request(citizen_hint: str | None = None) -> Any:
     )
 
 
+def aino_consents_and_demo_service_reads() -> None:
+    """aino (signed in: she exists) has given demo-service a consent, and it has read once."""
+    from consent.selectors import service_cache_clear
+    from consent.services import citizen_data_read, consent_request_decide
+    from sandbox.demo import AINO
+    from wallet.models import Citizen
+
+    request = demo_service_request(citizen_hint=str(AINO.sub))
+    aino = Citizen.objects.get(subject=str(AINO.sub))
+    consent = consent_request_decide(
+        citizen=aino, loa="substantial", request_id=request.pk, approve=True
+    ).consent
+    assert consent is not None
+    service_cache_clear()
+    citizen_data_read(
+        service=request.service,
+        pairwise_id=consent.subject.pairwise_id,
+        request_id="browser-tests-read",
+        field_ids=None,
+    )
+
+
+def _consent_requests(visitor: Visitor) -> str:
+    from sandbox.demo import AINO
+
+    demo_service_request(citizen_hint=str(AINO.sub))
+    return "/consent-requests/"
+
+
+def _consents(visitor: Visitor) -> str:
+    aino_consents_and_demo_service_reads()
+    return "/consents/"
+
+
+def _access_log(visitor: Visitor) -> str:
+    aino_consents_and_demo_service_reads()
+    return "/log/"
+
+
+def _sync_run(visitor: Visitor) -> Any:
+    """The admin starts a sweep of every source from the dashboard: its run page."""
+    visitor.goto("/staff/syncs/")
+    with visitor.page.expect_navigation() as navigation:
+        visitor.page.click("main form[method=post] button[type=submit]")
+    return navigation.value
+
+
 def _consent_request(visitor: Visitor) -> str:
     return f"/consent/{demo_service_request().pk}/"
 
@@ -86,4 +133,10 @@ PAGES: list[Page] = [
     Page("consent-request", _consent_request, who="aino"),
     Page("profile", "/profile/", who="aino"),
     Page("profile-errors", _profile_with_errors, who="aino"),
+    Page("consent-requests", _consent_requests, who="aino"),
+    Page("consents", _consents, who="aino"),
+    Page("access-log", _access_log, who="aino"),
+    Page("library-link", "/library/link/", who="eero"),
+    Page("sync-dashboard", "/staff/syncs/", who="admin"),
+    Page("sync-run", _sync_run, who="admin"),
 ]

@@ -30,8 +30,8 @@ pytestmark = [
 
 ACCESS_LOG_PATH = "/log/"
 CONSENTS_PATH = "/consents/"
-LIBRARY_CARD_PATH = "/library-card/"
-SYNC_DASHBOARD_PATH = "/staff/sync/"
+LIBRARY_CARD_PATH = "/library/link/"
+SYNC_DASHBOARD_PATH = "/staff/syncs/"
 
 
 def page_or_skip(visitor: Visitor, path: str) -> Any:
@@ -177,9 +177,8 @@ def test_aino_withdraws_and_the_service_gets_nothing_more(visitor: Visitor) -> N
     with page.expect_navigation():
         page.get_by_role("button", name=re.compile("withdraw", re.I)).first.click()
     after = service.read(request_id)
-    assert after["grantedFields"] == [] and sorted(after["withheldFields"]) == sorted(
-        DEMO_SERVICE_FIELDS
-    )
+    assert after["grantedFields"] == []
+    assert set(DEMO_SERVICE_FIELDS) <= set(after["withheldFields"])
 
 
 def test_eero_links_his_library_card_and_sees_his_loans_and_his_berth(
