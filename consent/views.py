@@ -6,6 +6,7 @@ is cached."""
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -82,7 +83,16 @@ def consent_request_page(
         "asked": selectors.request_shown(consent_request),
         "strong_login": _strong_login(principal),
     }
-    return render(request, "consent/request.html", context)
+    response = render(request, "consent/request.html", context)
+    # The answer goes back to the service: the CSP's form-action must allow that one origin
+    # (browsers apply it to the form's redirect too), and only on this page.
+    response._csp_update = {"form-action": [_origin(consent_request.redirect_uri)]}  # type: ignore[attr-defined]
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @never_cache

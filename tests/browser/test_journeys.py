@@ -118,11 +118,6 @@ def test_aino_signs_in_sees_her_card_approves_and_the_service_reads(visitor: Vis
     assert values["profile.email"] == AINO.email
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the wallet's CSP form-action ('self' and the provider) blocks the approval form's "
-    "redirect to the service's redirect URI: the approval page must allow that origin",
-)
 def test_after_approving_the_browser_goes_back_to_the_service(visitor: Visitor) -> None:
     visitor.sign_in("aino")
     request = demo_service_request(citizen_hint=str(AINO.sub))
