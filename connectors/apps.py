@@ -6,23 +6,24 @@ class ConnectorsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from connectors import base
-        from connectors.berths.connector import BerthsConnector
-        from connectors.hooks import latest_syncs_home_section, sync_on_sign_in
-        from connectors.library.connector import LibraryConnector
-        from connectors.models import LibraryLink
-        from connectors.youth.connector import YouthConnector
-        from connectors.youth.home import youth_home_section
-        from wallet import catalogue, hooks, sealed
+        from django.test.signals import setting_changed
 
-        for connector in (YouthConnector(), BerthsConnector(), LibraryConnector()):
-            base.register(connector)
-            for kind in connector.kinds:
-                catalogue.register(kind)
+        from connectors import base
+        from connectors.checks import connector_settings_validate
+        from connectors.hooks import latest_syncs_home_section, sync_on_sign_in
+        from connectors.models import LibraryLink
+        from wallet import hooks, sealed
+
+        # The sources are the ones settings.CONNECTORS names: their connectors, their kinds in
+        # the field catalogue. A wrong entry stops start-up here (connectors.checks).
+        connector_settings_validate()
+        for connector in base.connectors():
+            if type(connector).home_section is not base.Connector.home_section:
+                hooks.home_section_register(connector.home_section)
+        setting_changed.connect(base.registry_reset, dispatch_uid="connectors.registry_reset")
         sealed.register(
             sealed.SealedColumn(LibraryLink, "patron_id_sealed", row_id=lambda row: row.citizen_id)
         )
         # The core imports no app: it calls these through its hooks.
         hooks.on_citizen_signed_in(sync_on_sign_in)
-        hooks.home_section_register(youth_home_section)
         hooks.home_section_register(latest_syncs_home_section)
