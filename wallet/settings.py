@@ -318,10 +318,12 @@ def _connector_env(name: str, kind: type, secret: bool, default: object) -> obje
         return _optional_secret(name) or default
     if kind is bool:
         return _strict_bool(name, default=bool(default))
-    if kind is int:
-        return env.int(name, default=default)
-    if kind is float:
-        return env.float(name, default=default)
+    if kind in (int, float):
+        raw = env.str(name, default="").strip()
+        try:
+            return kind(raw) if raw else default
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
     return env.str(name, default=default)
 
 

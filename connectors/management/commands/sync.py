@@ -1,4 +1,4 @@
-"""`manage.py sync --source youth|berths|library|all [--citizen SUB] [--incremental] [--json]`
+"""`manage.py sync --source <source>|all [--citizen SUB] [--incremental] [--json]`
 
 Exits 0 when every run succeeded, 1 otherwise. With a broker the sweep's chunks run on Celery
 workers and this command waits for them (up to --timeout seconds).
