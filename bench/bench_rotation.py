@@ -26,29 +26,31 @@ def _seed(count: int, *, records: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from wallet import crypto
     from wallet.db_router import KEYSTORE
-    from wallet.models import Citizen, CitizenKey, DataRecord, Profile
+    from wallet.models import (
+        PROFILE_PAYLOAD,
+        RECORD_PAYLOAD,
+        Citizen,
+        CitizenKey,
+        DataRecord,
+        Profile,
+    )
+    from wallet.vault import citizen_key_new
 
     now = timezone.now()
     for start in range(0, count, BATCH):
         citizens, keys, profiles, rows = [], [], [], []
         for _ in range(min(BATCH, count - start)):
             citizen = Citizen(issuer="bench", subject=str(uuid.uuid4()), password="!")
-            data_key = crypto.data_key_generate()
-            version, wrapped = crypto.data_key_wrap(
-                data_key=data_key, citizen_id=citizen.pk, generation=1
-            )
-            cipher = crypto.CitizenCipher(citizen_id=citizen.pk, generation=1, data_key=data_key)
+            key, vault = citizen_key_new(citizen.pk)
             citizens.append(citizen)
-            keys.append(CitizenKey(citizen_id=citizen.pk, kek_version=version, wrapped_key=wrapped))
+            keys.append(key)
             profiles.append(
                 Profile(
                     citizen=citizen,
-                    payload=cipher.seal_json(
-                        table="wallet_profile",
+                    payload=vault.seal_json(
+                        PROFILE_PAYLOAD,
                         row_id=citizen.pk,
-                        field="payload",
                         value={
                             "first_name": {"value": "Bench", "source": "oidc", "updated_at": ""}
                         },
@@ -64,10 +66,9 @@ def _seed(count: int, *, records: int) -> None:
                     content_digest="x",
                     fetched_at=now,
                 )
-                row.payload = cipher.seal_json(
-                    table="wallet_datarecord",
+                row.payload = vault.seal_json(
+                    RECORD_PAYLOAD,
                     row_id=row.pk,
-                    field="payload",
                     value={
                         "membership_number": f"{n:06d}",
                         "status": "ACTIVE",
@@ -90,7 +91,7 @@ def _reencrypt_every_row() -> int:
     from wallet import crypto
     from wallet.db_router import KEYSTORE
     from wallet.keys import cipher_from_key
-    from wallet.models import Citizen, CitizenKey, DataRecord, Profile
+    from wallet.models import PROFILE_PAYLOAD, RECORD_PAYLOAD, Citizen, CitizenKey
 
     saved = 0
     after = None
@@ -110,19 +111,12 @@ def _reencrypt_every_row() -> int:
                 new = crypto.CitizenCipher(
                     citizen_id=key.citizen_id, generation=generation, data_key=data_key
                 )
-                for model, row_id in (
-                    (Profile, lambda r: r.citizen_id),
-                    (DataRecord, lambda r: r.pk),
-                ):
-                    for row in model.objects.filter(citizen_id=key.citizen_id):
-                        where = {
-                            "table": model._meta.db_table,
-                            "row_id": row_id(row),
-                            "field": "payload",
-                        }
-                        row.payload = new.seal(
-                            plaintext=old.open(ciphertext=row.payload, **where), **where
-                        )
+                for sealed_field in (PROFILE_PAYLOAD, RECORD_PAYLOAD):
+                    rows = sealed_field.model._default_manager.filter(citizen_id=key.citizen_id)
+                    for row in rows:
+                        row_id = sealed_field.row_id_of(row)
+                        plaintext = sealed_field.open(old, row_id, row.payload)
+                        row.payload = sealed_field.seal(new, row_id, plaintext)
                         row.save(update_fields=["payload"])
                         saved += 1
                 key.kek_version, key.wrapped_key = crypto.data_key_wrap(

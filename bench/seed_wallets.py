@@ -19,12 +19,12 @@ BATCH = 1000
 def seed_wallets(*, count: int, citizen_seed: int, issuer: str) -> dict[str, int]:
     from django.db import transaction
 
-    from connectors.library.connector import LINK_TABLE, barcode_index, patron_index
-    from connectors.models import LibraryLink
+    from connectors.library.connector import barcode_index, patron_index
+    from connectors.models import LIBRARY_PATRON_ID, LibraryLink
     from sandbox import demo
-    from wallet import crypto
     from wallet.db_router import KEYSTORE
     from wallet.models import Citizen, CitizenKey
+    from wallet.vault import citizen_key_new
 
     existing = set(Citizen.objects.filter(issuer=issuer).values_list("subject", flat=True))
     created = links = 0
@@ -35,25 +35,16 @@ def seed_wallets(*, count: int, citizen_seed: int, issuer: str) -> dict[str, int
             if subject in existing:
                 continue
             citizen = Citizen(issuer=issuer, subject=subject, password="!")
-            data_key = crypto.data_key_generate()
-            version, wrapped = crypto.data_key_wrap(
-                data_key=data_key, citizen_id=citizen.pk, generation=1
-            )
+            key, vault = citizen_key_new(citizen.pk)
             citizens.append(citizen)
-            keys.append(CitizenKey(citizen_id=citizen.pk, kek_version=version, wrapped_key=wrapped))
+            keys.append(key)
             if demo.bench_is_patron(index):
-                cipher = crypto.CitizenCipher(
-                    citizen_id=citizen.pk, generation=1, data_key=data_key
-                )
                 patron_id = str(demo.bench_patron_id(index))
                 library.append(
                     LibraryLink(
                         citizen=citizen,
-                        patron_id_sealed=cipher.seal(
-                            table=LINK_TABLE,
-                            row_id=citizen.pk,
-                            field="patron_id_sealed",
-                            plaintext=patron_id.encode(),
+                        patron_id_sealed=vault.seal_text(
+                            LIBRARY_PATRON_ID, row_id=citizen.pk, text=patron_id
                         ),
                         patron_index=patron_index(patron_id),
                         barcode_index=barcode_index(demo.bench_patron_barcode(index)),

@@ -11,8 +11,7 @@ class ConnectorsConfig(AppConfig):
         from connectors import base
         from connectors.checks import connector_settings_validate
         from connectors.hooks import latest_syncs_home_section, sync_on_sign_in
-        from connectors.models import LibraryLink
-        from wallet import hooks, sealed
+        from wallet import hooks
 
         # The sources are the ones settings.CONNECTORS names: their connectors, their kinds in
         # the field catalogue. A wrong entry stops start-up here (connectors.checks).
@@ -21,9 +20,6 @@ class ConnectorsConfig(AppConfig):
             if type(connector).home_section is not base.Connector.home_section:
                 hooks.home_section_register(connector.home_section)
         setting_changed.connect(base.registry_reset, dispatch_uid="connectors.registry_reset")
-        sealed.register(
-            sealed.SealedColumn(LibraryLink, "patron_id_sealed", row_id=lambda row: row.citizen_id)
-        )
         # The core imports no app: it calls these through its hooks.
         hooks.on_citizen_signed_in(sync_on_sign_in)
         hooks.home_section_register(latest_syncs_home_section)

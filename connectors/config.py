@@ -1,8 +1,9 @@
 """Each connector's effective configuration: the admin's settings over the connector's own
 (its entry in settings.CONNECTORS, see connectors.conf and Connector.config_defaults).
 
-The client secret an admin enters is sealed under the wallet's own system data key (a key-store
-entry like a citizen's, so KEK rotation covers it); it is never shown back.
+The client secret an admin enters is sealed under the wallet's own system key
+(`wallet.vault.system_vault`: a key-store entry like a citizen's, so KEK rotation covers it); it
+is never shown back.
 """
 
 from __future__ import annotations
@@ -10,19 +11,13 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from uuid import UUID
 
 from connectors import base
 from connectors.base import ConfigDefaults
-from connectors.models import ConnectorConfig
-from wallet import crypto
-from wallet.keys import cipher_from_key, citizen_key_create
-from wallet.models import CitizenKey
+from connectors.models import CONNECTOR_CLIENT_SECRET, ConnectorConfig
+from wallet.vault import system_vault
 
-# The key-store entry that seals the wallet's own secrets (not a citizen).
-SYSTEM_KEY_ID = UUID("00000000-0000-4000-8000-0000000000c0")
 CACHE_SECONDS = 5.0
-SECRET_FIELD = "client_secret_sealed"
 
 
 @dataclass(frozen=True)
@@ -40,21 +35,12 @@ class EffectiveConfig:
         return f"EffectiveConfig(source={self.source!r}, base_url={self.base_url!r})"
 
 
-def _system_cipher() -> crypto.CitizenCipher:
-    key = CitizenKey.objects.filter(citizen_id=SYSTEM_KEY_ID).first()
-    if key is None:
-        return citizen_key_create(citizen_id=SYSTEM_KEY_ID)
-    return cipher_from_key(key, generation=key.generation)
-
-
 def _open_secret(config: ConnectorConfig) -> str:
     sealed = config.client_secret_sealed
     assert sealed is not None
-    cipher = _system_cipher()
-    table = ConnectorConfig._meta.db_table
-    return cipher.open(
-        table=table, row_id=config.source, field=SECRET_FIELD, ciphertext=sealed
-    ).decode()
+    return system_vault().open_text(
+        CONNECTOR_CLIENT_SECRET, row_id=config.source, ciphertext=sealed
+    )
 
 
 _cache: dict[tuple[str, ConfigDefaults], tuple[float, EffectiveConfig]] = {}
@@ -103,12 +89,7 @@ def config_cache_clear() -> None:
 def connector_secret_set(*, config: ConnectorConfig, secret: str) -> None:
     """Seal and store a new client secret (blank: fall back to the environment's)."""
     config.client_secret_sealed = (
-        _system_cipher().seal(
-            table=ConnectorConfig._meta.db_table,
-            row_id=config.source,
-            field=SECRET_FIELD,
-            plaintext=secret.encode(),
-        )
+        system_vault().seal_text(CONNECTOR_CLIENT_SECRET, row_id=config.source, text=secret)
         if secret
         else None
     )

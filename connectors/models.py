@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from wallet import sealed
+
 
 class ConnectorConfig(models.Model):
     """An admin's settings for one upstream, over the defaults from the environment.
@@ -188,3 +190,11 @@ class LinkAttemptCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempts} link attempts ({self.kind}) since {self.window_start}"
+
+
+# The sealed columns (wallet.sealed): every read and write of them names one of these.
+LIBRARY_PATRON_ID = sealed.field(LibraryLink, "patron_id_sealed")
+# An admin's client secret, under the wallet's own system key, not a citizen's.
+CONNECTOR_CLIENT_SECRET = sealed.field(
+    ConnectorConfig, "client_secret_sealed", row="source", per_citizen=False
+)

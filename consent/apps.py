@@ -9,11 +9,7 @@ class ConsentConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from consent.models import Consent
         from consent.selectors import service_by_client_id
-        from wallet import sealed
         from wallet.auth.principal import register_service_lookup
 
         register_service_lookup(service_by_client_id)
-        sealed.register(sealed.SealedColumn(Consent, "contents"))
-        sealed.register(sealed.SealedColumn(Consent, "receipt"))

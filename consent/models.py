@@ -13,6 +13,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from wallet import sealed
 from wallet.models import Citizen
 
 
@@ -265,3 +266,8 @@ class ConsentStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state} ({self.seq}) of consent {self.consent_id}"
+
+
+# The sealed columns (wallet.sealed): every read and write of them names one of these.
+CONSENT_CONTENTS = sealed.field(Consent, "contents")
+CONSENT_RECEIPT = sealed.field(Consent, "receipt")

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from consent import rawsql
 from consent.models import (
+    CONSENT_CONTENTS,
+    CONSENT_RECEIPT,
     CONSENT_STATE_UNKNOWN,
     Consent,
     ConsentRequest,
@@ -26,11 +28,8 @@ from consent.models import (
 )
 from consent.rawsql import ConsentRow, ReadTarget
 from wallet import crypto
-from wallet.keys import citizen_cipher
 from wallet.models import Citizen
-
-CONSENT_TABLE = Consent._meta.db_table
-
+from wallet.vault import Vault, citizen_reading_required
 
 # client id -> (valid until, the service or None): every API call asks, and the registry changes
 # rarely. A suspension still stops reads at once (the consents query checks it in the database);
@@ -96,10 +95,11 @@ def consent_state(*, consent_id: uuid.UUID) -> str | None:
     return effective_state(consent) if consent else None
 
 
-def consent_contents(consent: Consent | ConsentRow, cipher: crypto.CitizenCipher) -> dict[str, Any]:
-    return cipher.open_json(
-        table=CONSENT_TABLE, row_id=consent.pk, field="contents", ciphertext=consent.contents
+def consent_contents(consent: Consent | ConsentRow, vault: Vault) -> dict[str, Any]:
+    contents: dict[str, Any] = vault.open_json(
+        CONSENT_CONTENTS, row_id=consent.pk, ciphertext=consent.contents
     )
+    return contents
 
 
 def request_effective_state(request: ConsentRequest, *, now: datetime | None = None) -> str:
@@ -178,11 +178,11 @@ def citizen_consents(*, citizen: Citizen) -> list[ConsentView]:
     )
     if not consents:
         return []
-    cipher = citizen_cipher(citizen=citizen, create=False)
+    vault = citizen_reading_required(citizen)
     now = timezone.now()
     views = []
     for consent in consents:
-        contents = consent_contents(consent, cipher)
+        contents = consent_contents(consent, vault)
         history = [
             StatusView(
                 seq=s.seq,
@@ -211,8 +211,6 @@ def consent_receipt(*, citizen: Citizen, consent_id: uuid.UUID) -> str | None:
     consent = Consent.objects.filter(pk=consent_id, citizen=citizen).first()
     if consent is None:
         return None
-    cipher = citizen_cipher(citizen=citizen, create=False)
-    receipt: str = cipher.open(
-        table=CONSENT_TABLE, row_id=consent.pk, field="receipt", ciphertext=consent.receipt
-    ).decode()
-    return receipt
+    return citizen_reading_required(citizen).open_text(
+        CONSENT_RECEIPT, row_id=consent.pk, ciphertext=consent.receipt
+    )

@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from consent import receipts
 from consent.models import (
+    CONSENT_CONTENTS,
+    CONSENT_RECEIPT,
     Consent,
     ConsentRequest,
     ConsentState,
@@ -31,7 +33,6 @@ from consent.models import (
 )
 from consent.rawsql import ConsentRow
 from consent.selectors import (
-    CONSENT_TABLE,
     citizen_hint_index,
     consent_contents,
     consents_for_read,
@@ -42,9 +43,9 @@ from consent.selectors import (
 from wallet import catalogue, crypto
 from wallet.access_log import access_log_append
 from wallet.assurance import SENSITIVE_MIN_LOA, loa_at_least
-from wallet.keys import citizen_cipher
 from wallet.models import Citizen
 from wallet.selectors import CitizenWallet
+from wallet.vault import Vault, citizen_reading_required, citizen_writing
 
 logger = logging.getLogger(__name__)
 
@@ -263,8 +264,6 @@ def _consent_give(
 ) -> Consent:
     service, purpose = request.service, request.purpose
     subject, _ = ServiceSubject.objects.get_or_create(service=service, citizen=citizen)
-    locked = Citizen.objects.select_for_update(no_key=True).get(pk=citizen.pk)
-    cipher = citizen_cipher(citizen=locked)
     consent = Consent(
         citizen=citizen,
         service=service,
@@ -283,12 +282,7 @@ def _consent_give(
         "category": purpose.category,
         "third_party_disclosure": purpose.third_party_disclosure,
     }
-    consent.contents = cipher.seal_json(
-        table=CONSENT_TABLE,
-        row_id=consent.pk,
-        field="contents",
-        value={"fields": fields, "purpose": purpose_snapshot, "loa": loa},
-    )
+    contents = {"fields": fields, "purpose": purpose_snapshot, "loa": loa}
     receipt = receipts.receipt_sign(
         receipts.receipt_build(
             receipt_id=consent.receipt_id,
@@ -300,10 +294,10 @@ def _consent_give(
             fields=fields,
         )
     )
-    consent.receipt = cipher.seal(
-        table=CONSENT_TABLE, row_id=consent.pk, field="receipt", plaintext=receipt.encode()
-    )
-    consent.save(force_insert=True)
+    with citizen_writing(citizen) as unit:
+        consent.contents = unit.seal_json(CONSENT_CONTENTS, row_id=consent.pk, value=contents)
+        consent.receipt = unit.seal_text(CONSENT_RECEIPT, row_id=consent.pk, text=receipt)
+        consent.save(force_insert=True)
     _status_append(consent=consent, state=ConsentState.GIVEN, actor=ConsentStatus.Actor.CITIZEN)
     return consent
 
@@ -536,12 +530,12 @@ def citizen_data_read(
     asked = list(dict.fromkeys(field_ids)) if field_ids is not None else service.allowed_fields
     now = timezone.now()
     live = [c for c in consents if effective_state(c, now=now) == ConsentState.GIVEN]
-    cipher = None
+    vault: Vault | None = None
     covered: list[tuple[ConsentRow, set[str], str]] = []  # consent, its fields, its purpose
     if live:
-        cipher = citizen_cipher(citizen=citizen, create=False)
+        vault = citizen_reading_required(citizen)
         for consent in live:
-            contents = consent_contents(consent, cipher)
+            contents = consent_contents(consent, vault)
             fields = {f for f in contents["fields"] if f in registered}
             covered.append((consent, fields, contents["purpose"]["code"]))
     granted_set: set[str] = set().union(*(fields for _, fields, _ in covered))
@@ -555,7 +549,7 @@ def citizen_data_read(
         kinds = {catalogue.kind_and_key(f)[0] for f in granted}
         wallet = CitizenWallet(
             citizen,
-            cipher=cipher,
+            vault=vault,
             only_kinds=[(k.source, k.kind) for k in kinds if k.kind is not None],
         )
         records = _consented_records(wallet, granted)
@@ -563,7 +557,7 @@ def citizen_data_read(
         citizen=citizen,
         service_id=service.pk,
         consent_id=read_under[0] if read_under else None,
-        cipher=cipher,
+        vault=vault,
         head=target.log_head,
         details={
             "service": {"slug": service.slug, "name": service.name_en},

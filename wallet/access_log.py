@@ -25,13 +25,12 @@ from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from wallet import crypto, rawsql
-from wallet.keys import cipher_from_key, citizen_cipher, citizen_key_get
-from wallet.models import AccessLogEntry, AccessLogHead, Citizen
+from wallet.models import ACCESS_LOG_DETAILS, AccessLogEntry, AccessLogHead, Citizen
 from wallet.rawsql import CitizenRef, LogHead
+from wallet.vault import Vault, citizen_key_at, citizen_reading, citizen_reading_required
 
 __all__ = ["LogHead"]  # read with a caller's statement (wallet.rawsql), passed to the append
 
-ACCESS_LOG_TABLE = AccessLogEntry._meta.db_table
 MAC_PURPOSE = "access-log-chain"
 MAX_PAGE_SIZE = 100
 
@@ -92,12 +91,12 @@ def access_log_append(
     service_id: uuid.UUID,
     consent_id: uuid.UUID | None,
     details: dict[str, Any],
-    cipher: crypto.CitizenCipher | None = None,
+    vault: Vault | None = None,
     head: LogHead | None = None,
 ) -> int:
     """Add an entry to the end of the citizen's chain; returns its sequence number. A read that
     rests on several consents names the first in `consent_id` and all of them in the details'
-    `consent_ids` (sealed, and covered by the mac like every detail). `cipher`
+    `consent_ids` (sealed, and covered by the mac like every detail). `vault`
     saves a key fetch when the caller already holds the citizen's key; it is used only if its
     generation is the head's. `head`, if the caller read it, saves reading it here.
 
@@ -116,25 +115,20 @@ def access_log_append(
         head = rawsql.log_head_get(citizen_id=citizen.pk)
     if head is not None:
         try:
-            head_cipher = _cipher_for(citizen.pk, head.generation, cipher)
+            head_vault = _vault_for(citizen.pk, head.generation, vault)
         except crypto.MissingKeyError:
             pass  # a data-key rotation finished since the head was read: it names a newer key
         else:
-            if entry.move_head_and_insert(head, head_cipher):
+            if entry.move_head_and_insert(head, head_vault):
                 return head.seq + 1
-            cipher = head_cipher
-    return _append_queued(citizen=citizen, entry=entry, cipher=cipher)
+            vault = head_vault
+    return _append_queued(citizen=citizen, entry=entry, vault=vault)
 
 
-def _cipher_for(
-    citizen_id: uuid.UUID, generation: int, cipher: crypto.CitizenCipher | None
-) -> crypto.CitizenCipher:
-    if cipher is not None and cipher.generation == generation:
-        return cipher
-    # only the id and the key generation matter here (is_active is not read)
-    return citizen_cipher(
-        citizen=rawsql.CitizenRow(id=citizen_id, data_key_generation=generation, is_active=True)
-    )
+def _vault_for(citizen_id: uuid.UUID, generation: int, vault: Vault | None) -> Vault:
+    if vault is not None and vault.generation == generation:
+        return vault
+    return citizen_key_at(citizen_id=citizen_id, generation=generation)
 
 
 @dataclass(frozen=True)
@@ -146,7 +140,7 @@ class _Entry:
     consent_id: uuid.UUID | None
     details: dict[str, Any]
 
-    def move_head_and_insert(self, head: LogHead, cipher: crypto.CitizenCipher) -> bool:
+    def move_head_and_insert(self, head: LogHead, vault: Vault) -> bool:
         """Link the entry after `head` if the head is still there (and, on PostgreSQL, no one
         holds it or the citizen row); False if nothing was written."""
         seq = head.seq + 1
@@ -167,9 +161,7 @@ class _Entry:
             rawsql.datetime_param(created_at, connection),
             rawsql.uuid_param(self.service_id, connection),
             rawsql.uuid_param(self.consent_id, connection) if self.consent_id else None,
-            cipher.seal_json(
-                table=ACCESS_LOG_TABLE, row_id=seq, field="details", value=self.details
-            ),
+            vault.seal_json(ACCESS_LOG_DETAILS, row_id=seq, value=self.details),
             head.mac,
             mac,
         ]
@@ -189,15 +181,13 @@ class _CitizenHeld(Exception):
     """A writer of the citizen's data holds their row: let go of the head and wait for it."""
 
 
-def _append_queued(
-    *, citizen: CitizenRef, entry: _Entry, cipher: crypto.CitizenCipher | None
-) -> int:
+def _append_queued(*, citizen: CitizenRef, entry: _Entry, vault: Vault | None) -> int:
     """Wait in line for the head, then append holding it (see "Locks" above)."""
     try:
         try:
-            return _append_holding_head(citizen, entry, cipher, citizen_first=False)
+            return _append_holding_head(citizen, entry, vault, citizen_first=False)
         except _CitizenHeld:
-            return _append_holding_head(citizen, entry, cipher, citizen_first=True)
+            return _append_holding_head(citizen, entry, vault, citizen_first=True)
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
             raise AppendTimeout(
@@ -208,7 +198,7 @@ def _append_queued(
 
 
 def _append_holding_head(
-    citizen: CitizenRef, entry: _Entry, cipher: crypto.CitizenCipher | None, *, citizen_first: bool
+    citizen: CitizenRef, entry: _Entry, vault: Vault | None, *, citizen_first: bool
 ) -> int:
     """In a transaction: lock the head (`citizen_first`: the citizen row, then the head), append.
     On SQLite the write transaction is the lock."""
@@ -225,8 +215,8 @@ def _append_holding_head(
         else:
             locking = rawsql.LOG_HEAD
         head = _head_locked(cursor, citizen, locking)
-        cipher = _cipher_for(citizen.pk, head.generation, cipher)
-        if not entry.move_head_and_insert(head, cipher):
+        vault = _vault_for(citizen.pk, head.generation, vault)
+        if not entry.move_head_and_insert(head, vault):
             if postgresql and not citizen_first:
                 # holding the head, the swap can only have skipped the citizen row: a writer
                 # holds it (a rotation wants the head next). Roll back, wait for the writer.
@@ -288,16 +278,14 @@ def access_log_page(
     page = list(rows.order_by("-seq")[: first + 1])
     if not page:
         return AccessLogPage(items=[], has_next_page=False)
-    cipher = citizen_cipher(citizen=citizen, create=False)
+    vault = citizen_reading_required(citizen)
     items = [
         AccessLogItem(
             seq=row.seq,
             created_at=row.created_at,
             service_id=row.service_id,
             consent_id=row.consent_id,
-            details=cipher.open_json(
-                table=ACCESS_LOG_TABLE, row_id=row.seq, field="details", ciphertext=row.details
-            ),
+            details=vault.open_json(ACCESS_LOG_DETAILS, row_id=row.seq, ciphertext=row.details),
         )
         for row in page[:first]
     ]
@@ -319,7 +307,7 @@ def _chain_problem(
     citizen_id: uuid.UUID,
     entries: Iterator[AccessLogEntry],
     head: AccessLogHead | None,
-    cipher: crypto.CitizenCipher | None,
+    vault: Vault | None,
 ) -> BrokenLink | None:
     expected_seq, previous_mac = 1, ""
     for entry in entries:
@@ -327,11 +315,11 @@ def _chain_problem(
             return BrokenLink(citizen_id, expected_seq, f"missing (found {entry.seq} next)")
         if entry.previous_mac != previous_mac:
             return BrokenLink(citizen_id, entry.seq, "does not name the previous entry")
-        if cipher is None:
+        if vault is None:
             return BrokenLink(citizen_id, entry.seq, "unreadable: the citizen has no data key")
         try:
-            details = cipher.open_json(
-                table=ACCESS_LOG_TABLE, row_id=entry.seq, field="details", ciphertext=entry.details
+            details = vault.open_json(
+                ACCESS_LOG_DETAILS, row_id=entry.seq, ciphertext=entry.details
             )
         except crypto.DecryptionError:
             return BrokenLink(citizen_id, entry.seq, "its sealed details were altered or moved")
@@ -369,12 +357,11 @@ def access_log_verify(*, citizen_ids: list[uuid.UUID] | None = None) -> Iterator
         access_log__isnull=False
     )
     for citizen in with_log.distinct().only("id", "data_key_generation").iterator():
-        key = citizen_key_get(citizen.pk)
-        cipher = cipher_from_key(key, generation=citizen.data_key_generation) if key else None
+        vault = citizen_reading(citizen)
         entries = (
             AccessLogEntry.objects.filter(citizen_id=citizen.pk).order_by("seq").iterator(1000)
         )
         head = AccessLogHead.objects.filter(citizen_id=citizen.pk).first()
-        problem = _chain_problem(citizen.pk, entries, head, cipher)
+        problem = _chain_problem(citizen.pk, entries, head, vault)
         if problem is not None:
             yield problem

@@ -55,26 +55,6 @@ def cipher_from_key(key: CitizenKey | rawsql.KeyRow, *, generation: int) -> cryp
     return crypto.CitizenCipher(citizen_id=key.citizen_id, generation=generation, data_key=data_key)
 
 
-def citizen_key_get(citizen_id: UUID) -> rawsql.KeyRow | None:
-    """The citizen's wrapped key, or None. Plain SQL (wallet/rawsql.py): every read of personal
-    data starts here."""
-    return rawsql.citizen_key_fetch(citizen_id=citizen_id)
-
-
-def citizen_cipher(*, citizen: rawsql.CitizenRef, create: bool = True) -> crypto.CitizenCipher:
-    """The citizen's unwrapped data key for the generation their data is sealed under.
-
-    Keep it no longer than the request or task at hand. Writers call this after locking the
-    citizen row, so a concurrent data-key rotation cannot slip in between.
-    """
-    key = citizen_key_get(citizen.pk)
-    if key is None:
-        if not create or citizen.data_key_generation != 1:
-            raise crypto.MissingKeyError("the citizen has no data key (never created, or erased)")
-        return citizen_key_create(citizen_id=citizen.pk)
-    return cipher_from_key(key, generation=citizen.data_key_generation)
-
-
 def citizen_key_destroy(*, citizen_id: UUID) -> bool:
     """Crypto-shred: delete the wrapped data key, committed on its own. True if there was one."""
     with transaction.atomic(using=KEYSTORE):

@@ -8,6 +8,8 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
+from wallet import sealed
+
 
 class CitizenManager(BaseUserManager["Citizen"]):
     def get_by_natural_key(self, username: str | None) -> "Citizen":
@@ -185,3 +187,10 @@ class AccessLogHead(models.Model):
 
     def __str__(self) -> str:
         return f"Access log head of {self.citizen_id}"
+
+
+# The sealed columns (wallet.sealed): every read and write of them names one of these.
+PROFILE_PAYLOAD = sealed.field(Profile, "payload")
+RECORD_PAYLOAD = sealed.field(DataRecord, "payload")
+# An entry is sealed before it has an id: its place in the citizen's chain names it.
+ACCESS_LOG_DETAILS = sealed.field(AccessLogEntry, "details", row="seq")

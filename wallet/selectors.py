@@ -9,10 +9,9 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
-from wallet import crypto, rawsql
-from wallet.keys import cipher_from_key, citizen_key_get
-from wallet.models import Citizen, DataRecord
-from wallet.services import PROFILE_TABLE, RECORD_TABLE
+from wallet import rawsql
+from wallet.models import PROFILE_PAYLOAD, RECORD_PAYLOAD, Citizen, DataRecord
+from wallet.vault import Vault, citizen_reading
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,9 @@ _CitizenT = TypeVar("_CitizenT", bound=rawsql.CitizenRef)
 class CitizenWallet(Generic[_CitizenT]):
     """Everything the wallet holds for one citizen, loaded with a fixed number of queries.
 
-    1 query for the data key, 1 for the profile and all data records together, whatever their
-    number; each payload is decrypted once, on first use. `citizen` is a `Citizen`, or the
+    1 query for the data key (none if the request already unwrapped it), 1 for the profile and
+    all data records together, whatever their number; each payload is decrypted once, on first
+    use. `citizen` is a `Citizen`, or the
     `rawsql.CitizenRow` a consented read's statement returned.
     """
 
@@ -51,29 +51,27 @@ class CitizenWallet(Generic[_CitizenT]):
         self,
         citizen: _CitizenT,
         *,
-        cipher: crypto.CitizenCipher | None = None,
+        vault: Vault | None = None,
         only_kinds: Collection[tuple[str, str]] | None = None,
     ) -> None:
         """`only_kinds` limits the records query to those (source, kind) pairs and active
         records: a service's read needs no more."""
         self.citizen = citizen
         self.only_kinds = only_kinds
-        if cipher is not None and cipher.generation == citizen.data_key_generation:
-            self._cipher = cipher  # the caller already unwrapped the key: no second fetch
+        self._opened: dict[Any, RecordView] = {}  # by record id: each payload opened once
+        if vault is not None and vault.generation == citizen.data_key_generation:
+            self._vault = vault  # the caller already holds the key
 
     @cached_property
-    def _cipher(self) -> crypto.CitizenCipher | None:
-        key = citizen_key_get(self.citizen.pk)
-        return cipher_from_key(key, generation=self.citizen.data_key_generation) if key else None
+    def _vault(self) -> Vault | None:
+        return citizen_reading(self.citizen)
 
     @cached_property
     def profile(self) -> dict[str, ProfileValue]:
         payload = self._loaded[0]
-        if payload is None or self._cipher is None:
+        if payload is None or self._vault is None:
             return {}
-        entries = self._cipher.open_json(
-            table=PROFILE_TABLE, row_id=self.citizen.pk, field="payload", ciphertext=payload
-        )
+        entries = self._vault.open_json(PROFILE_PAYLOAD, row_id=self.citizen.pk, ciphertext=payload)
         return {
             key: ProfileValue(
                 value=entry["value"],
@@ -99,23 +97,28 @@ class CitizenWallet(Generic[_CitizenT]):
 
     def records(self, *, source: str, kind: str, include_ended: bool = False) -> list[RecordView]:
         rows = self._records_by_kind.get((source, kind), [])
-        if self._cipher is None:
+        vault = self._vault
+        if vault is None:
             return []
         return [
-            RecordView(
-                id=row.id,
-                source=source,
-                kind=kind,
-                state=row.state,
-                fetched_at=row.fetched_at,
-                upstream_modified_at=row.upstream_modified_at,
-                payload=self._cipher.open_json(
-                    table=RECORD_TABLE, row_id=row.id, field="payload", ciphertext=row.payload
-                ),
-            )
+            self._record_view(row, vault)
             for row in rows
             if include_ended or row.state == DataRecord.State.ACTIVE
         ]
+
+    def _record_view(self, row: rawsql.RecordRow, vault: Vault) -> RecordView:
+        view = self._opened.get(row.id)
+        if view is None:
+            view = self._opened[row.id] = RecordView(
+                id=row.id,
+                source=row.source,
+                kind=row.kind,
+                state=row.state,
+                fetched_at=row.fetched_at,
+                upstream_modified_at=row.upstream_modified_at,
+                payload=vault.open_json(RECORD_PAYLOAD, row_id=row.id, ciphertext=row.payload),
+            )
+        return view
 
 
 def citizen_wallet(*, citizen: Citizen) -> CitizenWallet[Citizen]:

@@ -12,13 +12,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from wallet import catalogue, crypto
-from wallet.keys import citizen_cipher, citizen_key_destroy
-from wallet.models import AccessLogHead, Citizen, DataRecord, Profile
+from wallet.keys import citizen_key_destroy
+from wallet.models import (
+    PROFILE_PAYLOAD,
+    RECORD_PAYLOAD,
+    AccessLogHead,
+    Citizen,
+    DataRecord,
+    Profile,
+)
+from wallet.vault import CitizenWriting, Vault, citizen_writing
 
 logger = logging.getLogger(__name__)
-
-PROFILE_TABLE = "wallet_profile"
-RECORD_TABLE = "wallet_datarecord"
 
 # OIDC standard claims that seed the profile, and the profile field each one fills.
 PROFILE_CLAIMS = {
@@ -73,11 +78,9 @@ def profile_update_from_claims(*, citizen: Citizen, claims: Mapping[str, Any]) -
     }
     if not incoming:
         return False
-    with transaction.atomic():
-        citizen = _lock_citizen(citizen)
-        cipher = citizen_cipher(citizen=citizen)
-        profile = Profile.objects.select_for_update().filter(citizen=citizen).first()
-        entries = _profile_entries(profile, cipher) if profile else {}
+    with citizen_writing(citizen) as unit:
+        profile = Profile.objects.select_for_update().filter(citizen=unit.citizen).first()
+        entries = _profile_entries(profile, unit) if profile else {}
         now = timezone.now().isoformat()
         changed = False
         for key, value in incoming.items():
@@ -89,35 +92,25 @@ def profile_update_from_claims(*, citizen: Citizen, claims: Mapping[str, Any]) -
             entries[key] = {"value": value, "source": SOURCE_PROVIDER, "updated_at": now}
             changed = True
         if changed:
-            _profile_save(citizen=citizen, profile=profile, entries=entries, cipher=cipher)
+            _profile_save(unit=unit, profile=profile, entries=entries)
     return changed
 
 
-def _lock_citizen(citizen: Citizen) -> Citizen:
-    """Lock the citizen row for a write of their sealed data: a data-key rotation takes the same
-    lock, so the key generation read here stays valid until the write commits."""
-    return Citizen.objects.select_for_update().get(pk=citizen.pk)
-
-
-def _profile_entries(profile: Profile, cipher: crypto.CitizenCipher) -> dict[str, dict[str, Any]]:
-    return cipher.open_json(
-        table=PROFILE_TABLE, row_id=profile.pk, field="payload", ciphertext=profile.payload
+def _profile_entries(profile: Profile, vault: Vault) -> dict[str, dict[str, Any]]:
+    entries: dict[str, dict[str, Any]] = vault.open_json(
+        PROFILE_PAYLOAD, row_id=profile.pk, ciphertext=profile.payload
     )
+    return entries
 
 
 def _profile_save(
-    *,
-    citizen: Citizen,
-    profile: Profile | None,
-    entries: dict[str, dict[str, Any]],
-    cipher: crypto.CitizenCipher,
+    *, unit: CitizenWriting, profile: Profile | None, entries: dict[str, dict[str, Any]]
 ) -> None:
     unknown = set(entries) - set(catalogue.PROFILE.field_keys())
     if unknown:
         raise ValueError(f"unknown profile fields: {sorted(unknown)}")
-    payload = cipher.seal_json(
-        table=PROFILE_TABLE, row_id=citizen.pk, field="payload", value=entries
-    )
+    citizen = unit.citizen
+    payload = unit.seal_json(PROFILE_PAYLOAD, row_id=citizen.pk, value=entries)
     email = (entries.get("email") or {}).get("value")
     email_index = crypto.blind_index(purpose="email", value=email) if email else ""
     if profile is None:
@@ -182,9 +175,8 @@ def records_upsert(
         incoming[key] = record  # an upstream duplicate collapses onto one row
         digests[key] = crypto.content_digest(purpose="record-content", value=record.payload)
 
-    with transaction.atomic():
-        citizen = _lock_citizen(citizen)
-        cipher = citizen_cipher(citizen=citizen)
+    with citizen_writing(citizen) as unit:
+        citizen = unit.citizen
         existing = {
             row.external_key: row
             for row in DataRecord.objects.select_for_update().filter(citizen=citizen, source=source)
@@ -209,9 +201,7 @@ def records_upsert(
                 counts.created += 1
             else:
                 counts.updated += 1
-            row.payload = cipher.seal_json(
-                table=RECORD_TABLE, row_id=row.pk, field="payload", value=record.payload
-            )
+            row.payload = unit.seal_json(RECORD_PAYLOAD, row_id=row.pk, value=record.payload)
             row.content_digest = digests[key]
             row.state = DataRecord.State.ACTIVE
             row.ended_at = None

@@ -27,14 +27,13 @@ from connectors.base import (
 )
 from connectors.library.catalogue import ACCOUNT, FINE, HOLD, LOAN
 from connectors.library.client import SierraClient, sierra_token_url
-from connectors.models import LibraryLink
+from connectors.models import LIBRARY_PATRON_ID, LibraryLink
 from wallet import crypto
 from wallet.catalogue import Labels
-from wallet.keys import citizen_cipher
 from wallet.models import Citizen
 from wallet.services import UpstreamRecord
+from wallet.vault import citizen_reading_required
 
-LINK_TABLE = LibraryLink._meta.db_table
 KINDS = {"account", "loan", "hold", "fine"}
 
 
@@ -50,15 +49,8 @@ def linked_patron_id(citizen: Citizen) -> str | None:
     link = LibraryLink.objects.filter(citizen=citizen).first()
     if link is None:
         return None
-    return (
-        citizen_cipher(citizen=citizen, create=False)
-        .open(
-            table=LINK_TABLE,
-            row_id=citizen.pk,
-            field="patron_id_sealed",
-            ciphertext=link.patron_id_sealed,
-        )
-        .decode()
+    return citizen_reading_required(citizen).open_text(
+        LIBRARY_PATRON_ID, row_id=link.pk, ciphertext=link.patron_id_sealed
     )
 
 

@@ -22,18 +22,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors.library.client import SierraClient
-from connectors.library.connector import (
-    LINK_TABLE,
-    LibraryConnector,
-    barcode_index,
-    patron_index,
-)
-from connectors.models import LibraryLink, LinkAttempt, LinkAttemptCounter
+from connectors.library.connector import LibraryConnector, barcode_index, patron_index
+from connectors.models import LIBRARY_PATRON_ID, LibraryLink, LinkAttempt, LinkAttemptCounter
 from connectors.tasks import citizen_sync_enqueue
 from connectors.transport import client_timeout
 from wallet import crypto
-from wallet.keys import citizen_cipher
 from wallet.models import Citizen
+from wallet.vault import citizen_writing
 
 logger = logging.getLogger(__name__)
 
@@ -168,14 +163,13 @@ def library_card_link(*, citizen: Citizen, barcode: str, pin: str) -> LibraryLin
         raise LinkError(
             "This card is linked to another account.", code=LinkErrorCode.ALREADY_LINKED
         )
-    cipher = citizen_cipher(citizen=citizen)
-    sealed = cipher.seal(
-        table=LINK_TABLE, row_id=citizen.pk, field="patron_id_sealed", plaintext=patron_id.encode()
-    )
     try:
-        with transaction.atomic():
+        # Sealed holding the citizen's lock: a data-key rotation cannot retire the key between
+        # sealing the patron id and storing it.
+        with citizen_writing(citizen) as unit:
+            sealed = unit.seal_text(LIBRARY_PATRON_ID, row_id=citizen.pk, text=patron_id)
             link, _ = LibraryLink.objects.update_or_create(
-                citizen=citizen,
+                citizen=unit.citizen,
                 defaults={
                     "patron_id_sealed": sealed,
                     "patron_index": patron_index(patron_id),

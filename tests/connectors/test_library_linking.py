@@ -310,3 +310,39 @@ def test_every_link_error_code_has_its_api_code():
     from connectors.library.services import LinkErrorCode
 
     assert set(LINK_ERROR_CODES) == set(LinkErrorCode)
+
+
+def test_a_card_linked_while_the_data_key_rotates_is_sealed_under_the_new_key(
+    postgres, sandbox, monkeypatch
+):
+    """The link seals the patron id in the citizen's unit of work (their row locked, the key
+    generation read under the lock), so a rotation that finishes while the library is being
+    asked does not leave it sealed under, or asking for, the retired key."""
+    from connectors.library.client import SierraClient
+    from connectors.library.connector import linked_patron_id
+    from wallet import keys, services
+
+    sofia = _sofia(sandbox)
+    services.profile_update_from_claims(citizen=sofia, claims={"given_name": "Sofia"})
+    find_by_barcode = SierraClient.find_by_barcode
+
+    def rotate() -> int:
+        try:
+            return keys.data_key_rotate(citizen=Citizen.objects.get(pk=sofia.pk)).generation
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    def found_while_the_key_rotates(self, barcode):  # type: ignore[no-untyped-def]
+        patron = find_by_barcode(self, barcode)
+        with ThreadPoolExecutor(max_workers=1) as pool:  # a rotation in another connection
+            assert pool.submit(rotate).result(timeout=60) == 2
+        return patron
+
+    monkeypatch.setattr(SierraClient, "find_by_barcode", found_while_the_key_rotates)
+
+    # sofia as the request loaded her, before the rotation
+    assert _answer(sofia, SOFIA_LIBRARY.barcode, SOFIA_LIBRARY.pin) == "LINKED"
+
+    sofia.refresh_from_db()
+    assert sofia.data_key_generation == 2
+    assert linked_patron_id(sofia) == str(SOFIA_LIBRARY.patron_id)

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from consent import services
 from consent.demo import demo_services_seed
-from consent.models import Consent, ConsentRequest, ConsentStatus, RequestState
+from consent.models import CONSENT_CONTENTS, Consent, ConsentRequest, ConsentStatus, RequestState
 from consent.selectors import citizen_consents, consent_receipt
 from tests.consent.test_queries import FIELDS, _ask, _citizen, _consent, _read
-from wallet import crypto, keys
+from wallet import crypto, keys, vault
 from wallet.access_log import access_log_page, access_log_verify
 from wallet.models import AccessLogEntry
 from wallet.services import citizen_erase
@@ -166,7 +166,7 @@ def test_data_key_rotation_reseals_consents_and_receipts():
     citizen = _citizen()
     consent = _consent(citizen, service)
     receipt_before = consent_receipt(citizen=citizen, consent_id=consent.pk)
-    old_cipher = keys.citizen_cipher(citizen=citizen)
+    old_vault = vault.citizen_reading_required(citizen)
 
     keys.data_key_rotate(citizen=citizen)
     citizen.refresh_from_db()
@@ -175,9 +175,7 @@ def test_data_key_rotation_reseals_consents_and_receipts():
     assert _read(service, consent).granted_fields
     stored = Consent.objects.get(pk=consent.pk)
     with pytest.raises(crypto.DecryptionError):
-        old_cipher.open(
-            table="consent_consent", row_id=stored.pk, field="contents", ciphertext=stored.contents
-        )
+        old_vault.open(CONSENT_CONTENTS, row_id=stored.pk, ciphertext=stored.contents)
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")

@@ -13,7 +13,7 @@ from django.db import connection, connections, transaction
 
 from tests.factories import CitizenFactory
 from tests.queries import assert_num_queries
-from wallet import keys
+from wallet import keys, vault
 from wallet.access_log import (
     AppendTimeout,
     LogHead,
@@ -47,7 +47,9 @@ def _append(citizen, request_id, head=None):
 
 
 def _reads(citizen, count):
-    keys.citizen_cipher(citizen=citizen)  # the citizen has a key, as after any sync or consent
+    vault.citizen_key_at(
+        citizen_id=citizen.pk, generation=1
+    )  # the citizen has a key, as after any sync or consent
     for n in range(count):
         _append(citizen, f"read-{n}")
 
@@ -149,7 +151,7 @@ def test_entries_name_every_consent_and_older_entries_with_one_still_read():
     # given an entry written before entries listed their consents (one id, in the column only),
     # one with no consent, and one naming two consents in its sealed details
     citizen = CitizenFactory()
-    keys.citizen_cipher(citizen=citizen)
+    vault.citizen_key_at(citizen_id=citizen.pk, generation=1)
     first, second = uuid.uuid4(), uuid.uuid4()
     details = {"service": {"slug": "s", "name": "S"}, "fields": [], "withheld": []}
     details |= {"purposes": [], "request_id": "r", "records": 0}
@@ -282,7 +284,7 @@ def test_appends_racing_data_key_rotations_all_land_and_the_chain_verifies(postg
     # given a citizen with a key, and appenders that keep appending to their log, each on its
     # own connections (a rotation locks the citizen, then the head; appends take the same order)
     citizen = CitizenFactory()
-    keys.citizen_cipher(citizen=citizen)
+    vault.citizen_key_at(citizen_id=citizen.pk, generation=1)
     started = threading.Barrier(APPENDERS + 1)
     appended = threading.Semaphore(0)
     stop = threading.Event()

@@ -66,9 +66,9 @@ def test_profile_and_records_come_back_as_typed_rows_not_model_instances():
 
 def test_the_data_key_comes_back_as_a_row_that_cannot_be_saved():
     citizen = CitizenFactory()
-    cipher = keys.citizen_cipher(citizen=citizen)
+    cipher = keys.citizen_key_create(citizen_id=citizen.pk)
 
-    key = keys.citizen_key_get(citizen.pk)
+    key = rawsql.citizen_key_fetch(citizen_id=citizen.pk)
 
     assert isinstance(key, rawsql.KeyRow) and not hasattr(key, "save")
     assert key.citizen_id == citizen.pk and key.pending_generation is None
@@ -77,7 +77,7 @@ def test_the_data_key_comes_back_as_a_row_that_cannot_be_saved():
         table="t", row_id=1, field="f", ciphertext=sealed
     )
     assert opened == b"x"
-    assert keys.citizen_key_get(uuid.uuid4()) is None
+    assert rawsql.citizen_key_fetch(citizen_id=uuid.uuid4()) is None
 
 
 def test_the_citizen_and_log_head_fragment_reads_both_or_no_head():

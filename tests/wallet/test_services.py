@@ -118,17 +118,17 @@ def test_claims_never_overwrite_what_the_citizen_entered(django_db_blocker):
     citizen = CitizenFactory()
     services.profile_update_from_claims(citizen=citizen, claims={"given_name": "Aino"})
     # the citizen corrects their name themselves (profile editing comes in a later issue)
-    from wallet.keys import citizen_cipher
+    from wallet.vault import citizen_writing
 
-    cipher = citizen_cipher(citizen=citizen)
-    profile = Profile.objects.get()
-    entries = services._profile_entries(profile, cipher)
-    entries["first_name"] = {
-        "value": "Aino-Maria",
-        "source": services.SOURCE_CITIZEN,
-        "updated_at": "2026-11-30T12:00:00+00:00",
-    }
-    services._profile_save(citizen=citizen, profile=profile, entries=entries, cipher=cipher)
+    with citizen_writing(citizen) as unit:
+        profile = Profile.objects.get()
+        entries = services._profile_entries(profile, unit)
+        entries["first_name"] = {
+            "value": "Aino-Maria",
+            "source": services.SOURCE_CITIZEN,
+            "updated_at": "2026-11-30T12:00:00+00:00",
+        }
+        services._profile_save(unit=unit, profile=profile, entries=entries)
 
     services.profile_update_from_claims(citizen=citizen, claims={"given_name": "Aino"})
     assert citizen_wallet(citizen=citizen).profile["first_name"].value == "Aino-Maria"
