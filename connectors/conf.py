@@ -5,7 +5,7 @@ A source is one package plus one entry in `CONNECTORS`, keyed by the source's na
 DATABASES or CACHES):
 
     CONNECTORS = {
-        "library": {"PACKAGE": "connectors.library", "BASE_URL": "...", "CLIENT_KEY": "...", ...},
+        "<source>": {"PACKAGE": "connectors.<source>", "BASE_URL": "...", "CLIENT_KEY": "...", ...},
     }
 
 The package's `__init__.py` holds its `CONNECTOR` declaration (a `ConnectorPackage`): its source
