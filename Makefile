@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test beat lint fmt typecheck schema schema-check migrations-check check bench worker seed clean
+.PHONY: help venv assets messages run test beat lint fmt typecheck schema schema-check migrations-check check bench worker seed clean
 
 help:
 	@echo "make run     set everything up, start the sandbox (:8100) and the wallet (:8000)"
@@ -22,9 +22,27 @@ $(STAMP): requirements.lock
 
 # Dev-only keys and secrets in var/dev.env: written once, completed when a newer version
 # needs more; existing keys never change. Then the dev receipt-signing key it names (needs the venv).
-venv: $(STAMP)
+venv: $(STAMP) assets
 	@$(PYTHON) scripts/devinit.py
 	@$(PY) scripts/devkeys.py
+	@$(PY) scripts/compilemessages.py
+
+# The Helsinki Design System's CSS (served by the wallet itself) and axe-core (for the browser
+# tests), exact versions from package.json. Without npm the pages work unstyled; a check warns.
+assets: node_modules/.installed
+
+node_modules/.installed: package.json
+	@if command -v npm >/dev/null; then \
+	  npm install --no-package-lock --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the pages will be unstyled (install Node.js and run make assets)"; fi
+
+# Finnish and Swedish catalogues from the code's strings (needs GNU gettext's xgettext); the
+# .mo files are compiled by `make venv` without it. `make messages APP=consent`: one app only.
+I18N_APPS := wallet consent connectors
+APP ?=
+messages: venv
+	$(PY) manage.py makemessages -l fi -l sv --no-obsolete $(foreach d,.venv node_modules sandbox tests bench scripts var staticfiles $(if $(APP),$(filter-out $(APP),$(I18N_APPS))),-i "$(d)/*")
+	@$(PY) scripts/compilemessages.py
 
 run: venv
 	$(PY) manage.py migrate --noinput
@@ -67,8 +85,11 @@ migrations-check: venv
 check: migrations-check schema-check
 	$(PY) manage.py check
 
+# Every benchmark (`consent` needs PostgreSQL, `workers` Redis: BENCH_DATABASE_URL, BENCH_BROKER_URL),
+# then docs/benchmarks.md written from the results. `make bench BENCH_ARGS=--quick`: small sizes, a
+# smoke test, its page in var/bench/benchmarks.quick.md. `BENCH_ARGS="--only me"`: one, its JSON.
 bench: venv
-	$(PY) -m bench $(BENCH_ARGS)
+	BENCH_MAKE_COMMAND='make bench$(if $(BENCH_ARGS), BENCH_ARGS="$(BENCH_ARGS)")' $(PY) -m bench $(BENCH_ARGS)
 
 worker: venv
 	$(VENV)/bin/celery -A wallet worker --loglevel=INFO --concurrency=2
@@ -86,4 +107,4 @@ seed: venv
 	$(PY) -m bench.seed_wallets --citizens $(CITIZENS)
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) var staticfiles node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis

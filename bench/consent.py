@@ -11,8 +11,9 @@ citizen's consents and access log grow.
   CaptureQueriesContext on both databases ("default" and "keys"), for citizens with 1, 10 and
   50 consents to the service, after 0, 100 and 1,000 earlier reads (access-log entries).
 
-Needs PostgreSQL (`BENCH_POSTGRES_URL`, default postgres://postgres@127.0.0.1:5432). The two
-databases named below are created afresh and dropped at the end.
+Needs PostgreSQL (`BENCH_DATABASE_URL`, default postgres://postgres@127.0.0.1:5432; see
+`bench/services.py`). The two databases named below are created afresh and dropped at the end.
+Served twice: as a deployment gets it, and with the opt-in `DATABASE_PREPARED_STATEMENTS=1`.
 """
 
 from __future__ import annotations
@@ -32,8 +33,12 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-DATABASE, KEYSTORE_DATABASE = "wallet_bench_consent", "wallet_bench_consent_keys"
+DATABASE, KEYSTORE_DATABASE = "bench_consent", "bench_consent_keys"
+# Server configurations, each loaded in turn: name -> environment on top of the wallet's.
+CONFIGURATIONS: dict[str, dict[str, str]] = {
+    "default": {},
+    "DATABASE_PREPARED_STATEMENTS=1": {"DATABASE_PREPARED_STATEMENTS": "1"},
+}
 
 SERVICE, SERVICE_SECRET = "demo-service", "demo-service-secret"
 PURPOSE, REDIRECT_URI = "membership-check", "http://127.0.0.1:8200/consent/callback"
@@ -56,10 +61,10 @@ query($id: ID!) {
 }"""
 
 
-def _databases_recreate(*, create: bool = True) -> None:
+def _databases_recreate(postgres_url: str, *, create: bool = True) -> None:
     import psycopg
 
-    with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as admin:
+    with psycopg.connect(f"{postgres_url}/postgres", autocommit=True) as admin:
         for name in (DATABASE, KEYSTORE_DATABASE):
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             if create:
@@ -382,17 +387,19 @@ def _load(
     }
 
 
-def run(*, rounds: int, seconds: float) -> dict[str, Any]:
+def run(*, rounds: int, seconds: float, postgres_url: str | None = None) -> dict[str, Any]:
+    from bench.services import database_url as default_postgres_url
     from bench.setup import django_setup
 
-    _databases_recreate()
-    database_url = f"{POSTGRES_URL}/{DATABASE}"
-    keystore_url = f"{POSTGRES_URL}/{KEYSTORE_DATABASE}"
+    postgres_url = postgres_url or default_postgres_url()
+    _databases_recreate(postgres_url)
+    database_url = f"{postgres_url}/{DATABASE}"
+    keystore_url = f"{postgres_url}/{KEYSTORE_DATABASE}"
     os.environ["DATABASE_URL"], os.environ["KEYSTORE_DATABASE_URL"] = database_url, keystore_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     with ExitStack() as cleanup:
         workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="wallet-bench-")))
-        cleanup.callback(_databases_recreate, create=False)
+        cleanup.callback(_databases_recreate, postgres_url, create=False)
         started = time.perf_counter()
         django_setup(workdir)
         from django.conf import settings
@@ -434,14 +441,13 @@ def run(*, rounds: int, seconds: float) -> dict[str, Any]:
             "CONNECTOR_TOKEN_ENDPOINT": sandbox.token_url,
             "YOUTH_API_URL": sandbox.youth_graphql_url,
         }
-        # Served as configured: persistent database connections (DATABASE_CONN_MAX_AGE).
-        servers = {"wallet": env}
-        result: dict[str, Any] = {
-            "benchmark": "consented reads vs a JWT-authenticated JSON view, gunicorn + PostgreSQL"
-        }
-        for name, server_env in servers.items():
-            with _gunicorn(server_env, workdir / f"gunicorn-{name}.log") as (base_url, pid):
-                result[name] = _load(
+        # Served as configured (persistent database connections, DATABASE_CONN_MAX_AGE), then
+        # with each opt-in of CONFIGURATIONS.
+        servers = {name: {**env, **extra} for name, extra in CONFIGURATIONS.items()}
+        configurations: dict[str, Any] = {}
+        for number, (name, server_env) in enumerate(servers.items()):
+            with _gunicorn(server_env, workdir / f"gunicorn-{number}.log") as (base_url, pid):
+                configurations[name] = _load(
                     base_url=base_url,
                     server_pid=pid,
                     token=token,
@@ -450,7 +456,8 @@ def run(*, rounds: int, seconds: float) -> dict[str, Any]:
                     seconds=seconds,
                 )
         return {
-            **result,
+            "benchmark": "consented reads vs a JWT-authenticated JSON view, gunicorn + PostgreSQL",
+            "configurations": configurations,
             "sql_queries_per_read": queries,
             "server": f"gunicorn {' '.join(GUNICORN_OPTIONS)}",
             "clients": CLIENTS,

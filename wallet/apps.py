@@ -7,4 +7,11 @@ class WalletConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from wallet import checks  # noqa: F401 - registers the system checks
+        from django.utils.translation import gettext_lazy
+
+        from wallet import (
+            checks,  # noqa: F401 - registers the system checks
+            hooks,
+        )
+
+        hooks.nav_item_register(hooks.NavItem("home", gettext_lazy("My data"), order=10))

@@ -6,7 +6,9 @@ The core (everything in `wallet/` but the composition root) imports neither `con
 - `on_citizen_signed_in(callback)`: called after every browser login, with the citizen
   (the connectors start a sync of the citizen's sources);
 - `home_section_register(section)`: a part of the citizen's front page after the profile, in
-  registration order (the youth membership card, the latest syncs).
+  registration order (the youth membership card, the latest syncs);
+- `nav_item_register(item)`: a link in every page's navigation (consents, the library card,
+  the admin's sync dashboard), ordered by `order`.
 
 Registration is idempotent (registering the same callable twice keeps one), so a `ready()` that
 runs again in a test changes nothing.
@@ -66,3 +68,27 @@ def home_section_register(builder: HomeSectionBuilder) -> HomeSectionBuilder:
 def home_sections(*, principal: Principal, wallet: CitizenWallet) -> list[HomeSection]:
     sections = (builder(principal, wallet) for builder in _home_sections)
     return [section for section in sections if section is not None]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A link in the pages' navigation. `label` is translatable text (gettext_lazy)."""
+
+    url_name: str
+    label: Any
+    order: int = 50
+    staff_only: bool = False
+
+
+_nav_items: list[NavItem] = []
+
+
+def nav_item_register(item: NavItem) -> NavItem:
+    if item not in _nav_items:
+        _nav_items.append(item)
+    return item
+
+
+def nav_items(*, is_staff: bool) -> list[NavItem]:
+    shown = [item for item in _nav_items if is_staff or not item.staff_only]
+    return sorted(shown, key=lambda item: item.order)

@@ -34,6 +34,9 @@ class Citizen(AbstractBaseUser, PermissionsMixin):
     # Which generation of the data key the citizen's data is sealed under. It lives here, in the
     # data database, so writers can lock it together with the data (see keys.data_key_rotate).
     data_key_generation = models.PositiveIntegerField(default=1)
+    # The language the citizen chose for the pages (a code of settings.LANGUAGES), blank until
+    # they choose: then the browser's or the default. Not personal data of the kind we seal.
+    language = models.CharField(max_length=8, blank=True, default="")
 
     USERNAME_FIELD = "id"
     REQUIRED_FIELDS = ["issuer", "subject"]

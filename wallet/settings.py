@@ -112,6 +112,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The page's language: the citizen's own choice, else the cookie or the browser's, else fi.
+    "wallet.i18n.language_middleware",
+    # Pages with personal data are never stored by the browser or a proxy.
+    "wallet.i18n.no_store_for_signed_in_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -129,6 +133,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "wallet.context_processors.page",
             ],
         },
     },
@@ -177,14 +182,22 @@ LOGIN_URL = "oidc_authentication_init"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
-LANGUAGE_CODE = "en"
+# Finnish by default; a citizen's choice is remembered on their account (wallet.i18n).
+LANGUAGE_CODE = "fi"
 LANGUAGES = [("fi", "Suomi"), ("sv", "Svenska"), ("en", "English")]
+LANGUAGE_COOKIE_NAME = "wallet_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 TIME_ZONE = "Europe/Helsinki"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The Helsinki Design System's CSS, installed by `make assets` (npm) and served by the wallet
+# itself: no CDN, so the CSP stays 'self'.
+HDS_DIR = BASE_DIR / "node_modules" / "hds-core" / "lib"
+STATICFILES_DIRS = [("hds", HDS_DIR)] if HDS_DIR.is_dir() else []
 
 # --- Sessions, cookies and headers -------------------------------------------------------------
 SESSION_ENGINE = "wallet.sessions"
@@ -197,6 +210,7 @@ SESSION_COOKIE_AGE = 60 * 60 * 8
 _secure = _strict_bool("WALLET_SECURE_COOKIES", default=True) and not DEBUG
 SESSION_COOKIE_SECURE = _secure
 CSRF_COOKIE_SECURE = _secure
+LANGUAGE_COOKIE_SECURE = _secure
 # TLS usually ends at the load balancer, which redirects; set this where it does not.
 SECURE_SSL_REDIRECT = _strict_bool("WALLET_SSL_REDIRECT", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

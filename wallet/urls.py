@@ -13,8 +13,7 @@ from django.shortcuts import redirect
 from django.urls import include, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from consent.views import consent_request_page
-from wallet import views
+from wallet import i18n, views
 from wallet.graphql.view import WalletGraphQLView
 
 
@@ -33,9 +32,11 @@ def admin_login(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("admin/login/", admin_login),
     path("", views.home, name="home"),
+    path("language/", i18n.language_set, name="language-set"),
     path(".well-known/jwks.json", views.jwks, name="jwks"),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("graphql/", WalletGraphQLView.as_view(), name="graphql"),
-    path("consent/<str:request_id>/", consent_request_page, name="consent-request"),
+    path("", include("consent.urls")),
+    path("", include("connectors.urls")),
     path("admin/", admin.site.urls),
 ]

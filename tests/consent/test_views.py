@@ -21,7 +21,7 @@ def _request(fields=("profile.email",)):
 
 
 def _browser(citizen, loa="substantial", **client_options):
-    browser = Client(**client_options)
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en", **client_options)
     browser.force_login(citizen)
     session = browser.session
     session["wallet_loa"] = loa

@@ -44,7 +44,9 @@ def test_browser_follows_the_approval_url_logs_in_approves_and_returns(
     )["requestConsent"]["request"]
     approval = asked["approvalUrl"].replace("http://127.0.0.1:8000", live_server.url)
 
-    with httpx.Client(follow_redirects=True, timeout=20) as browser:
+    with httpx.Client(
+        headers={"Accept-Language": "en"}, follow_redirects=True, timeout=20
+    ) as browser:
         login_page = browser.get(approval)  # not signed in: off to the provider
         assert "/idp/login/" in str(login_page.url)
         authorize = parse_qs(urlsplit(str(login_page.history[-1].headers["location"])).query)

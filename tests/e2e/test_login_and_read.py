@@ -27,6 +27,8 @@ CARD_QUERY = """{ me {
   youthMembership { membershipNumber status expiration }
 } }"""
 
+ENGLISH = {"Accept-Language": "en"}  # the pages default to Finnish
+
 
 def _csrf_from(html: str) -> str:
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
@@ -66,7 +68,7 @@ def _page_once_synced(browser: httpx.Client, url: str, expected: str, timeout: f
 def test_browser_login_shows_profile_and_card_then_bearer_api_reads_it(
     live_server, sandbox, browser_settings, task_runner
 ):
-    with httpx.Client(follow_redirects=True, timeout=20) as browser:
+    with httpx.Client(headers=ENGLISH, follow_redirects=True, timeout=20) as browser:
         landed = _browser_login(browser, live_server, "aino")
         assert landed.status_code == 200, landed.text[:500]
         assert str(landed.url) == f"{live_server.url}/"
@@ -91,7 +93,7 @@ def test_browser_login_shows_profile_and_card_then_bearer_api_reads_it(
         assert any(
             hop.startswith(f"{sandbox.issuer}/logout/") and "id_token_hint=" in hop for hop in hops
         )
-        assert "Log in" in logout.text
+        assert "Sign in" in logout.text
         again = browser.get(f"{live_server.url}/oidc/authenticate/")
         assert "/idp/login/" in str(again.url), "the provider session should have ended"
 
@@ -144,10 +146,10 @@ def test_token_then_sync_my_data_then_me(live_server, sandbox):
 
 
 def test_login_with_a_forged_state_is_refused(live_server, sandbox, browser_settings):
-    with httpx.Client(follow_redirects=False, timeout=20) as browser:
+    with httpx.Client(headers=ENGLISH, follow_redirects=False, timeout=20) as browser:
         response = browser.get(f"{live_server.url}/oidc/callback/?code=abc&state=forged")
         assert response.status_code in (302, 400)
-        assert browser.get(f"{live_server.url}/").text.count("Log in") == 1
+        assert browser.get(f"{live_server.url}/").text.count("Sign in") == 1
 
 
 # Callback failures: each one is the "Sign-in failed" page, never a 500.
@@ -232,7 +234,7 @@ def test_callback_failure_is_the_sign_in_failed_page(
     live_server, sandbox, browser_settings, caplog, case
 ):
     change, status, logged = CALLBACK_FAILURES[case]
-    with httpx.Client(timeout=20) as browser:
+    with httpx.Client(headers=ENGLISH, timeout=20) as browser:
         callback = _callback_url(browser, live_server)
         change(browser_settings, sandbox)
 
@@ -240,13 +242,13 @@ def test_callback_failure_is_the_sign_in_failed_page(
 
         _assert_sign_in_failed(response, status)
         _assert_logged_safely(caplog, logged)
-        assert "Log in" in browser.get(f"{live_server.url}/").text  # not signed in
+        assert "Sign in" in browser.get(f"{live_server.url}/").text  # not signed in
 
 
 def test_callback_with_a_wrong_state_is_the_sign_in_failed_page(
     live_server, sandbox, browser_settings, caplog
 ):
-    with httpx.Client(timeout=20) as browser:
+    with httpx.Client(headers=ENGLISH, timeout=20) as browser:
         callback = _callback_url(browser, live_server)
         forged = re.sub(r"state=[^&]+", "state=forged", callback)
 
@@ -260,7 +262,7 @@ def test_callback_with_a_wrong_state_is_the_sign_in_failed_page(
 def test_provider_error_is_the_sign_in_failed_page_and_forgets_the_state(
     live_server, sandbox, browser_settings, caplog
 ):
-    with httpx.Client(timeout=20) as browser:
+    with httpx.Client(headers=ENGLISH, timeout=20) as browser:
         start = browser.get(f"{live_server.url}/oidc/authenticate/", follow_redirects=False)
         state = parse_qs(urlparse(start.headers["location"]).query)["state"][0]
 
@@ -284,7 +286,7 @@ def test_login_with_claims_from_the_id_token_never_asks_userinfo(
 ):
     browser_settings.OIDC_CLAIMS_SOURCE = "token"
     browser_settings.OIDC_OP_USER_ENDPOINT = _closed_port_url("/userinfo/")  # would fail the login
-    with httpx.Client(follow_redirects=True, timeout=20) as browser:
+    with httpx.Client(headers=ENGLISH, follow_redirects=True, timeout=20) as browser:
         landed = _browser_login(browser, live_server, "aino")
         assert landed.status_code == 200, landed.text[:500]
         assert str(landed.url) == f"{live_server.url}/"
@@ -335,7 +337,7 @@ def test_login_against_a_strict_provider_takes_the_claims_from_the_id_token(
     live_server, strict_provider
 ):
     before = provider_requests(strict_provider, "/idp/userinfo/")
-    with httpx.Client(follow_redirects=True, timeout=20) as browser:
+    with httpx.Client(headers=ENGLISH, follow_redirects=True, timeout=20) as browser:
         landed = _browser_login(browser, live_server, "aino")
 
         assert landed.status_code == 200, landed.text[:500]

@@ -1,0 +1,547 @@
+"""docs/benchmarks.md from the results of one run: `python -m bench.report RESULTS --out PATH`.
+
+`python -m bench` calls `write` at the end of a run; this module also writes the page again
+from kept results (var/bench/results.all.json) after the template changed, without running
+anything. The prose lives in bench/benchmarks.md.in (`${name}` placeholders); every figure comes
+from the results. A benchmark that was skipped or failed keeps its section, which says so and why.
+
+The goals are ratios against a baseline measured in the same run, never absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from string import Template
+from typing import Any
+
+TEMPLATE = Path(__file__).resolve().parent / "benchmarks.md.in"
+MISSING = "—"
+TIMES, DASH = "\N{MULTIPLICATION SIGN}", "\N{EN DASH}"
+
+# name in the results -> (title in the summary, headline figure, goal, does the figure meet it)
+Headline = tuple[str, str, Callable[[dict[str, Any]], float | None], Callable[[float], bool] | None]
+
+
+def _number(value: Any, digits: int = 2) -> str:
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return MISSING
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.{digits}f}"
+
+
+def _get(result: dict[str, Any], *path: str) -> Any:
+    value: Any = result
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _verdict(value: float | None, meets: Callable[[float], bool] | None) -> str:
+    if value is None:
+        return MISSING
+    if meets is None:
+        return "no goal"
+    return "meets the goal" if meets(value) else "**below the goal**"
+
+
+# --- one function per benchmark: its placeholders from its result --------------------------
+
+
+def _me(r: dict[str, Any]) -> dict[str, str]:
+    graphql, plain = r.get("sql_queries_graphql") or {}, r.get("sql_queries_plain_view") or {}
+
+    def statements(counts: dict[str, int]) -> str:
+        return f"{_number(counts.get('default'))} + {_number(counts.get('keys'))}"
+
+    table = _table(
+        ["measure", "GraphQL `me`", "plain view"],
+        [
+            [
+                f"requests per second (median of {_number(r.get('rounds'))} rounds of "
+                f"{_number(r.get('calls_per_round'))})",
+                _number(r.get("graphql_per_second"), 1),
+                _number(r.get("plain_view_per_second"), 1),
+            ],
+            ["ratio to the plain view", f"**{_number(r.get('ratio_graphql_to_plain'))}**", "1.00"],
+            [
+                "SQL statements per request, data + key store",
+                statements(graphql),
+                statements(plain),
+            ],
+        ],
+    )
+    return {"me_table": table}
+
+
+def _crypto(r: dict[str, Any]) -> dict[str, str]:
+    record, raw = r.get("record_level_cost_ratio"), r.get("bytes_level_cost_ratio")
+    overhead = None
+    if isinstance(r.get("wallet_bytes_us"), int | float) and isinstance(
+        r.get("bare_bytes_us"), int | float
+    ):
+        overhead = r["wallet_bytes_us"] - r["bare_bytes_us"]
+    table = _table(
+        ["measure", "wallet", "bare AESGCM", f"ratio (goal ≤ 1.3{TIMES})"],
+        [
+            [
+                "record: `seal_json` + `open_json` vs json.dumps + nonce + encrypt, "
+                "decrypt + json.loads",
+                f"{_number(r.get('wallet_record_us'), 1)} µs",
+                f"{_number(r.get('bare_record_us'), 1)} µs",
+                f"**{_number(record)}{TIMES}**",
+            ],
+            [
+                "bytes only: `seal` + `open` vs nonce + encrypt + decrypt, same associated data",
+                f"{_number(r.get('wallet_bytes_us'), 1)} µs",
+                f"{_number(r.get('bare_bytes_us'), 1)} µs",
+                f"{_number(raw)}{TIMES} (no goal: the wrapper's own cost)",
+            ],
+        ],
+    )
+    return {
+        "crypto_table": table,
+        "crypto_record_bytes": _number(r.get("record_bytes")),
+        "crypto_calls": _number(r.get("calls_per_round")),
+        "crypto_rounds": _number(r.get("rounds")),
+        "crypto_overhead_us": _number(overhead, 1),
+    }
+
+
+def _rotation_peaks(r: dict[str, Any]) -> list[tuple[int, int]]:
+    prefix = "rotate_peak_kib_at_"
+    return sorted(
+        (int(key[len(prefix) :]), value)
+        for key, value in r.items()
+        if key.startswith(prefix) and key[len(prefix) :].isdigit()
+    )
+
+
+def _rotation(r: dict[str, Any]) -> dict[str, str]:
+    peaks = _rotation_peaks(r)
+    peak_text = " / ".join(f"{_number(kib)} KiB" for _, kib in peaks) or MISSING
+    sizes_text = " / ".join(_number(n) for n, _ in peaks) or MISSING
+    table = _table(
+        ["measure", "figure"],
+        [
+            [
+                f"`rotate_kek`, {_number(r.get('rotate_kek_rewrapped'))} keys",
+                f"{_number(r.get('rotate_kek_seconds'), 1)} s (`data_rows_rewritten`: "
+                f"{_number(r.get('rotate_kek_data_rows_rewritten'))}, measured)",
+            ],
+            [
+                f"re-encrypting and re-saving {_number(r.get('reencrypt_rows_saved'))} rows",
+                f"{_number(r.get('reencrypt_seconds'), 1)} s",
+            ],
+            [f"speed-up (goal ≥ 20{TIMES})", f"**{_number(r.get('speedup'), 1)}{TIMES}**"],
+            [
+                f"rotation's peak traced memory at {sizes_text} citizens",
+                f"{peak_text} (**{_number(r.get('peak_memory_ratio_large_to_small'))}{TIMES}**; "
+                "goal: flat, bounded by the batch)",
+            ],
+        ],
+    )
+    citizens, rows_each = r.get("citizens"), r.get("rows_per_citizen")
+    records = rows_each - 1 if isinstance(rows_each, int) else None
+    rows = (
+        citizens * rows_each if isinstance(citizens, int) and isinstance(rows_each, int) else None
+    )
+    return {
+        "rotation_table": table,
+        "rotation_citizens": _number(citizens),
+        "rotation_records": _number(records),
+        "rotation_rows": _number(rows),
+    }
+
+
+def _sweep(r: dict[str, Any]) -> dict[str, str]:
+    rows = []
+    notes = []
+    for source, figures in r.items():
+        if not isinstance(figures, dict) or "records" not in figures:
+            continue
+        rows.append(
+            [
+                source,
+                _number(r.get("citizens")),
+                _number(figures.get("records")),
+                _number(figures.get("first_sweep_records_per_s"), 1),
+                _number(figures.get("repeat_sweep_records_per_s"), 1),
+                _number(figures.get("bare_fetch_records_per_s"), 1),
+                f"**{_number(figures.get('ratio_first_sweep_to_bare'))}**",
+                f"**{_number(figures.get('ratio_repeat_sweep_to_bare'))}**",
+            ]
+        )
+        created_updated = figures.get("repeat_created_updated")
+        if isinstance(created_updated, list) and len(created_updated) == 2:
+            notes.append(
+                f"{source}: created {_number(created_updated[0])}, "
+                f"updated {_number(created_updated[1])}"
+            )
+    table = _table(
+        [
+            "source",
+            "citizens",
+            "records",
+            "first sweep rec/s",
+            "repeat sweep rec/s",
+            "bare fetch rec/s",
+            "first / bare",
+            "repeat / bare",
+        ],
+        rows,
+    )
+    if notes:
+        table += "\n\nWhat the repeat sweep wrote (it finds everything unchanged): " + "; ".join(
+            notes
+        )
+    return {"sweep_table": table}
+
+
+def _memory(r: dict[str, Any]) -> dict[str, str]:
+    sizes = [s for s in r.get("sizes") or [] if isinstance(s, dict)]
+    smallest = sizes[0].get("peak_kib") if sizes else None
+    rows = []
+    for size in sizes:
+        peak = size.get("peak_kib")
+        ratio = peak / smallest if isinstance(peak, int | float) and smallest else None
+        rows.append(
+            [_number(size.get("citizens")), f"{_number(peak)} KiB", f"**{_number(ratio, 3)}**"]
+        )
+    first = _number(sizes[0].get("citizens")) if sizes else MISSING
+    table = _table(["citizens", "peak", f"ratio to {first} (goal: within 10%)"], rows)
+    return {"memory_table": table}
+
+
+def _workers(r: dict[str, Any]) -> dict[str, str]:
+    table = _table(
+        ["workers", "records per second", "sweep status"],
+        [
+            ["1", _number(r.get("1_worker_records_per_s"), 1), str(r.get("1_worker_status"))],
+            ["2", _number(r.get("2_worker_records_per_s"), 1), str(r.get("2_worker_status"))],
+            ["speed-up", f"**{_number(r.get('speedup_two_to_one'))}{TIMES}**", ""],
+        ],
+    )
+    return {"workers_table": table, "workers_citizens": _number(r.get("citizens"))}
+
+
+def _configurations(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found = r.get("configurations")
+    if isinstance(found, dict):
+        return found
+    # results of the bench before it served several configurations
+    return {k: v for k, v in r.items() if isinstance(v, dict) and "ratio_read_to_echo" in v}
+
+
+def _cpu(parties: Any) -> str:
+    if not isinstance(parties, dict):
+        return MISSING
+    spent = [parties.get(p) for p in ("server", "postgres", "client")]
+    numbers = [float(x) for x in spent if isinstance(x, int | float)]
+    if len(numbers) != len(spent):
+        return MISSING
+    server, postgres, client = numbers
+    return f"{server:.2f} + {postgres:.2f} + {client:.2f} = {server + postgres + client:.1f} ms"
+
+
+def _consent(r: dict[str, Any]) -> dict[str, str]:
+    rows = []
+    for name, figures in _configurations(r).items():
+        span = figures.get("ratio_per_round_min_max") or [None, None]
+        cpu = figures.get("cpu_ms_per_request") or {}
+        rows.append(
+            [
+                "default" if name in ("default", "wallet") else f"`{name}`",
+                _number(figures.get("consented_reads_per_second"), 1),
+                _number(figures.get("token_echo_per_second"), 1),
+                f"**{_number(figures.get('ratio_read_to_echo'), 3)}**",
+                f"{_number(span[0], 3)}{DASH}{_number(span[-1], 3)}",
+                _cpu(cpu.get("consented_read")),
+                _cpu(cpu.get("token_echo")),
+            ]
+        )
+    table = _table(
+        [
+            "configuration",
+            "reads/s",
+            "baseline req/s",
+            "ratio (goal ≥ 0.5)",
+            "range over rounds",
+            "CPU per read: wallet + PostgreSQL + client",
+            "CPU per baseline request",
+        ],
+        rows,
+    )
+    queries = r.get("sql_queries_per_read") or {}
+    cells: dict[tuple[int, int], str] = {}
+    for row in queries.get("rows") or []:
+        cells[(row.get("consents"), row.get("earlier_reads"))] = (
+            f"{_number(row.get('queries_default'))} + {_number(row.get('queries_keys'))}"
+        )
+    consents = sorted({c for c, _ in cells})
+    earlier = sorted({e for _, e in cells})
+    queries_table = _table(
+        [
+            "consents of the citizen to the service",
+            *(f"{_number(e)} earlier reads" for e in earlier),
+        ],
+        [[_number(c), *(cells.get((c, e), MISSING) for e in earlier)] for c in consents],
+    )
+    constant = queries.get("constant")
+    if constant is True:
+        queries_table += "\n\nConstant in both the consents and the access-log entries."
+    elif constant is False:
+        queries_table += "\n\n**Not constant**: the count grows with the consents or the log."
+    statements = queries.get("statements_of_one_read") or []
+    if statements:
+        queries_table += "\n\nThe statements of one read (1 consent, 100 earlier reads):\n\n"
+        queries_table += "\n".join(f"- `{s}`" for s in statements)
+    return {
+        "consent_table": table,
+        "consent_queries_table": queries_table,
+        "consent_server": str(r.get("server") or MISSING),
+        "consent_clients": _number(r.get("clients")),
+        "consent_citizens": _number(r.get("citizens_read")),
+        "consent_rounds": _number(r.get("rounds")),
+        "consent_seconds": _number(r.get("seconds_per_round"), 1),
+    }
+
+
+def _bomb_text_ratio(levels: int) -> float:
+    from bench.bench_graphql import fragment_bomb
+
+    return len(fragment_bomb(levels)) / len(fragment_bomb(10))
+
+
+def _graphql(r: dict[str, Any]) -> dict[str, str]:
+    # named for its 100 documents before the number became a setting
+    documents = r.get("distinct_documents", 100 if "cache_100_distinct_20kb_mib" in r else None)
+    held = r.get("cache_distinct_20kb_mib", r.get("cache_100_distinct_20kb_mib"))
+    table = _table(
+        ["figure", "value"],
+        [
+            [
+                "fragment bomb (each fragment spreads the next twice), 20 vs 10 levels: time ratio",
+                f"**{_number(r.get('bomb_20_vs_10_levels_time_ratio'))}** (text "
+                f"{_bomb_text_ratio(20):.1f}{TIMES} longer; expanded 1,024{TIMES} larger)",
+            ],
+            [
+                "fragment bomb, 40 vs 10 levels: time ratio",
+                f"**{_number(r.get('bomb_40_vs_10_levels_time_ratio'))}** (text "
+                f"{_number(r.get('bomb_text_40_vs_10_ratio'), 1)}{TIMES} longer; "
+                f"expanded 2^30{TIMES} larger)",
+            ],
+            [
+                "plain valid 20 KB document: preparation vs graphql-core's parse alone",
+                f"{_number(r.get('plain_20kb_prepare_vs_parse_time_ratio'), 1)}{TIMES} "
+                f"({_number(r.get('plain_20kb_prepare_ms'), 1)} ms in this run)",
+            ],
+            [
+                f"{_number(documents)} distinct valid 20 KB documents through the wallet's cache "
+                "(default 32 MiB, estimate 150 bytes a character)",
+                f"{_number(held, 1)} MiB held",
+            ],
+            [
+                f"the same {_number(documents)} documents all kept (what an unbounded cache does)",
+                f"{_number(r.get('keeping_every_document_mib'), 1)} MiB (cache / all kept: "
+                f"**{_number(r.get('cache_vs_keeping_every_document'), 3)}**)",
+            ],
+        ],
+    )
+    return {"graphql_table": table}
+
+
+SECTIONS: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {
+    "me": _me,
+    "crypto": _crypto,
+    "rotation": _rotation,
+    "sweep": _sweep,
+    "sweep-memory": _memory,
+    "workers": _workers,
+    "consent": _consent,
+    "graphql": _graphql,
+}
+# the placeholder that carries a benchmark's table, and so its "not run" note
+TABLES = {
+    "me": "me_table",
+    "crypto": "crypto_table",
+    "rotation": "rotation_table",
+    "sweep": "sweep_table",
+    "sweep-memory": "memory_table",
+    "workers": "workers_table",
+    "consent": "consent_table",
+    "graphql": "graphql_table",
+}
+
+
+def _worst(values: list[Any]) -> float | None:
+    numbers = [v for v in values if isinstance(v, int | float)]
+    return min(numbers) if numbers else None
+
+
+HEADLINES: dict[str, Headline] = {
+    "me": (
+        "`me`: GraphQL / plain view, requests per second",
+        "none (what GraphQL costs)",
+        lambda r: r.get("ratio_graphql_to_plain"),
+        None,
+    ),
+    "crypto": (
+        "encryption: wallet / bare AESGCM, time per record",
+        f"≤ 1.3{TIMES}",
+        lambda r: r.get("record_level_cost_ratio"),
+        lambda v: v <= 1.3,
+    ),
+    "rotation": (
+        "`rotate_kek` speed-up over re-encrypting every row",
+        f"≥ 20{TIMES}",
+        lambda r: r.get("speedup"),
+        lambda v: v >= 20,
+    ),
+    "sweep": (
+        "sweep / bare fetch, records per second (lowest source and pass)",
+        "≥ 0.7",
+        lambda r: _worst(
+            [
+                f.get(key)
+                for f in r.values()
+                if isinstance(f, dict)
+                for key in ("ratio_first_sweep_to_bare", "ratio_repeat_sweep_to_bare")
+            ]
+        ),
+        lambda v: v >= 0.7,
+    ),
+    "sweep-memory": (
+        "sweep peak memory, largest / smallest population",
+        "≤ 1.1",
+        lambda r: r.get("peak_ratio_largest_to_smallest"),
+        lambda v: v <= 1.1,
+    ),
+    "workers": (
+        "two Celery workers / one, records per second",
+        "none (the simulator is the limit)",
+        lambda r: r.get("speedup_two_to_one"),
+        None,
+    ),
+    "consent": (
+        "consented read / token-checked JSON view, default configuration",
+        "≥ 0.5",
+        lambda r: next(iter(_configurations(r).values()), {}).get("ratio_read_to_echo"),
+        lambda v: v >= 0.5,
+    ),
+    "graphql": (
+        "GraphQL validation time, 40-level / 10-level fragment bomb",
+        "linear: about the text's growth",
+        lambda r: r.get("bomb_40_vs_10_levels_time_ratio"),
+        None,
+    ),
+}
+
+
+def _run_summary(run: dict[str, Any]) -> str:
+    machine = run.get("machine") or {}
+    urls = run.get("services") or {}
+    services = [
+        f"{label} {machine[key]}" + (f" at `{urls[key]}`" if urls.get(key) else "")
+        for key, label in (("postgresql", "PostgreSQL"), ("redis", "Redis"))
+        if machine.get(key)
+    ]
+    make = run.get("make_command")
+    command = f"`{make}`, that is `{run.get('command')}`" if make else f"`{run.get('command')}`"
+    lines = [
+        f"**Produced by** {command}, from {run.get('started', MISSING)} to "
+        f"{run.get('finished', MISSING)} (UTC).",
+        "",
+        f"**Machine**: Python {machine.get('python', MISSING)} on {machine.get('arch', MISSING)}, "
+        f"{machine.get('cores', MISSING)} cores, {machine.get('system', MISSING)}"
+        + (f"; {', '.join(services)}" if services else "")
+        + f"; load average {machine.get('load_average_at_start', MISSING)} at the start, "
+        f"{machine.get('load_average_at_end', MISSING)} at the end (other work may share it).",
+    ]
+    sizes = run.get("sizes") or {}
+    if sizes:
+        lines += [
+            "",
+            "**Sizes**: " + ", ".join(f"`--{k.replace('_', '-')} {v}`" for k, v in sizes.items()),
+        ]
+    if run.get("quick"):
+        lines += [
+            "",
+            "**Quick mode** (`--quick`): small sizes to check that every benchmark and this page "
+            "still work. The figures below are not measurements to compare or quote.",
+        ]
+    not_run = [
+        f"- `{name}` {outcome.get('status')}: {outcome.get('reason', 'no reason given')}"
+        for name, outcome in (run.get("benchmarks") or {}).items()
+        if outcome.get("status") != "ok"
+    ]
+    if not_run:
+        lines += ["", "**Not run in this run**:", "", *not_run]
+    return "\n".join(lines)
+
+
+def _summary_table(run: dict[str, Any]) -> str:
+    rows = []
+    for name, (title, goal, headline, meets) in HEADLINES.items():
+        outcome = (run.get("benchmarks") or {}).get(name) or {"status": "not selected"}
+        if outcome.get("status") == "ok":
+            value = headline(outcome.get("result") or {})
+            figure = _number(value, 1 if isinstance(value, int | float) and value >= 10 else 3)
+            verdict = _verdict(value, meets)
+            status = f"ran in {_number(outcome.get('seconds'), 0)} s"
+        else:
+            figure, verdict = MISSING, MISSING
+            status = f"**{outcome.get('status')}**"
+        rows.append([f"`{name}`", title, figure, goal, verdict, status])
+    return _table(["benchmark", "headline ratio", "figure", "goal", "verdict", "run"], rows)
+
+
+def render(run: dict[str, Any], template: str | None = None) -> str:
+    """The page for one run's results (the dict `python -m bench` keeps as JSON)."""
+    text = TEMPLATE.read_text() if template is None else template
+    values: dict[str, str] = {
+        "run_summary": _run_summary(run),
+        "summary_table": _summary_table(run),
+    }
+    benchmarks = run.get("benchmarks") or {}
+    for name, section in SECTIONS.items():
+        outcome = benchmarks.get(name) or {"status": "not selected", "reason": "not in --only"}
+        filled = section(outcome.get("result") or {}) if outcome.get("status") == "ok" else {}
+        if not filled:
+            filled = {key: MISSING for key in section({})}
+            filled[TABLES[name]] = (
+                f"**Not run in this run** ({outcome.get('status')}): "
+                f"{outcome.get('reason', 'no reason given')}."
+            )
+        values.update(filled)
+    return Template(text).substitute(values)
+
+
+def write(run: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(run).rstrip("\n") + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.report")
+    parser.add_argument("results", type=Path, help="a run's results (var/bench/results.all.json)")
+    parser.add_argument("--out", type=Path, required=True, help="the page to write")
+    args = parser.parse_args()
+    write(json.loads(args.results.read_text()), args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The pages' language: Finnish by default, the browser's or the cookie's, the citizen's own."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.factories import CitizenFactory
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def test_the_front_page_is_finnish_by_default_with_lang_set():
+    page = Client().get("/")
+    text = page.content.decode()
+    assert '<html lang="fi">' in text and "Kirjaudu sisään" in text
+    assert page["Content-Language"] == "fi"
+    assert "Accept-Language" in page["Vary"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "lang", "text"),
+    [("sv", "sv", "Logga in"), ("en-GB,en;q=0.9", "en", "Sign in"), ("de", "fi", "Kirjaudu")],
+)
+def test_the_browser_language_is_followed_when_supported(accept, lang, text):
+    page = Client(HTTP_ACCEPT_LANGUAGE=accept).get("/").content.decode()
+    assert f'<html lang="{lang}">' in page and text in page
+
+
+def test_the_switcher_remembers_the_choice_on_the_account_across_browsers():
+    citizen = CitizenFactory()
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    browser.force_login(citizen)
+    switched = browser.post("/language/", {"language": "sv", "next": "/"})
+    assert switched.status_code == 302 and switched["Location"] == "/"
+    assert switched.cookies["wallet_language"].value == "sv"
+    citizen.refresh_from_db()
+    assert citizen.language == "sv"
+
+    other_browser = Client(HTTP_ACCEPT_LANGUAGE="en")  # no cookie, an English browser
+    other_browser.force_login(citizen)
+    assert '<html lang="sv">' in other_browser.get("/").content.decode()
+
+
+def test_the_switcher_refuses_unknown_languages_and_foreign_next_urls():
+    browser = Client()
+    answer = browser.post("/language/", {"language": "xx", "next": "https://evil.example/"})
+    assert answer.status_code == 302 and answer["Location"] == "/"
+    assert "wallet_language" not in answer.cookies
+
+
+def test_the_switcher_needs_the_csrf_token():
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.post("/language/", {"language": "sv"}).status_code == 403
+
+
+def test_signed_in_pages_are_never_stored_and_show_the_navigation():
+    browser = Client()
+    browser.force_login(CitizenFactory())
+    page = browser.get("/")
+    assert "no-store" in page["Cache-Control"]
+    assert 'aria-current="page"' in page.content.decode()
+    assert Client().get("/.well-known/jwks.json")["Cache-Control"] == "public, max-age=300"
