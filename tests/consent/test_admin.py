@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 @pytest.fixture
 def admin_browser():
     admin = CitizenFactory(is_staff=True, is_superuser=True)
-    browser = Client()
+    # an admin whose browser asks for English (pages are in Finnish unless asked otherwise)
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
     browser.force_login(admin)
     return browser
 
