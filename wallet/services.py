@@ -96,6 +96,39 @@ def profile_update_from_claims(*, citizen: Citizen, claims: Mapping[str, Any]) -
     return changed
 
 
+def profile_update_by_citizen(*, citizen: Citizen, values: Mapping[str, str]) -> list[str]:
+    """The citizen corrects what they entered themselves (`values`: profile field keys of the
+    catalogue's self-entered fields, already validated). A value they enter is theirs from then
+    on: the provider's claims no longer overwrite it. An emptied field is removed. Returns the
+    keys that changed."""
+    editable = {f.key for f in catalogue.PROFILE.fields if f.self_entered}
+    unknown = set(values) - editable
+    if unknown:
+        raise ValueError(f"not editable by the citizen: {sorted(unknown)}")
+    now = timezone.now().isoformat()
+    with citizen_writing(citizen) as unit:
+        profile = Profile.objects.select_for_update().filter(citizen=unit.citizen).first()
+        entries = _profile_entries(profile, unit) if profile else {}
+        changed = []
+        for key, raw in values.items():
+            value = raw.strip()
+            current = entries.get(key)
+            if not value:
+                if current is not None:
+                    del entries[key]
+                    changed.append(key)
+                continue
+            if current and current.get("value") == value:
+                continue  # unchanged: it keeps its origin
+            entries[key] = {"value": value, "source": SOURCE_CITIZEN, "updated_at": now}
+            changed.append(key)
+        if changed:
+            _profile_save(unit=unit, profile=profile, entries=entries)
+    if changed:
+        logger.info("citizen %s corrected profile fields %s", citizen.pk, sorted(changed))
+    return changed
+
+
 def _profile_entries(profile: Profile, vault: Vault) -> dict[str, dict[str, Any]]:
     entries: dict[str, dict[str, Any]] = vault.open_json(
         PROFILE_PAYLOAD, row_id=profile.pk, ciphertext=profile.payload

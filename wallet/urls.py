@@ -33,6 +33,7 @@ urlpatterns = [
     path("admin/login/", admin_login),
     path("", views.home, name="home"),
     path("language/", i18n.language_set, name="language-set"),
+    path("profile/", views.profile_edit, name="profile"),
     path(".well-known/jwks.json", views.jwks, name="jwks"),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("graphql/", WalletGraphQLView.as_view(), name="graphql"),

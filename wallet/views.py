@@ -5,17 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from wallet import catalogue, hooks, signing
 from wallet.assurance import field_visible
-from wallet.auth.principal import principal_from_session
+from wallet.auth.pages import citizen_page
+from wallet.auth.principal import Principal, principal_from_session
+from wallet.forms import ProfileForm
+from wallet.i18n import localized
 from wallet.selectors import RecordView, citizen_wallet
+from wallet.services import SOURCE_CITIZEN, profile_update_by_citizen
 
 WITHHELD = "Shown after a stronger login"
 
@@ -67,6 +73,42 @@ def home(request: HttpRequest) -> HttpResponse:
         "sections": sections,
     }
     return render(request, "wallet/home.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@citizen_page
+def profile_edit(request: HttpRequest, principal: Principal) -> HttpResponse:
+    """The citizen corrects the profile: what they enter is theirs; where each value came from
+    is shown beside it."""
+    editable = [f for f in catalogue.PROFILE.fields if f.self_entered]
+    profile = citizen_wallet(citizen=principal.citizen).profile
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            values = {f.key: form.cleaned_data.get(f.key) or "" for f in editable}
+            changed = profile_update_by_citizen(citizen=principal.citizen, values=values)
+            if changed:
+                messages.success(request, _("Your changes were saved."))
+            else:
+                messages.info(request, _("Nothing was changed."))
+            return redirect("profile")
+    else:
+        form = ProfileForm(initial={key: entry.value for key, entry in profile.items()})
+    origins = {
+        f.key: (
+            (_("you") if profile[f.key].source == SOURCE_CITIZEN else _("your Helsinki login"))
+            if f.key in profile
+            else None
+        )
+        for f in editable
+    }
+    rows = [(form[f.key], origins[f.key], profile.get(f.key)) for f in editable]
+    return render(
+        request,
+        "wallet/profile.html",
+        {"form": form, "rows": rows, "title": localized(catalogue.PROFILE.labels)},
+    )
 
 
 @require_safe
