@@ -245,6 +245,7 @@ def test_callback_failure_is_the_sign_in_failed_page(
         assert "Sign in" in browser.get(f"{live_server.url}/").text  # not signed in
 
 
+@pytest.mark.usefixtures("in_process_tasks")  # the real state signs in: its sync ends with it
 def test_callback_with_a_wrong_state_is_the_sign_in_failed_page(
     live_server, sandbox, browser_settings, caplog
 ):
