@@ -7,10 +7,12 @@ class ConnectorsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.test.signals import setting_changed
+        from django.utils.translation import gettext_lazy
 
         from connectors import base
         from connectors.checks import connector_settings_validate
-        from connectors.hooks import latest_syncs_home_section, sync_on_sign_in
+        from connectors.hooks import sync_on_sign_in
+        from connectors.pages import sources_home_section
         from wallet import hooks
 
         # The sources are the ones settings.CONNECTORS names: their connectors, their kinds in
@@ -22,4 +24,8 @@ class ConnectorsConfig(AppConfig):
         setting_changed.connect(base.registry_reset, dispatch_uid="connectors.registry_reset")
         # The core imports no app: it calls these through its hooks.
         hooks.on_citizen_signed_in(sync_on_sign_in)
-        hooks.home_section_register(latest_syncs_home_section)
+        hooks.home_section_register(sources_home_section)
+        # The staff's sync dashboard in the pages' navigation.
+        hooks.nav_item_register(
+            hooks.NavItem("sync-dashboard", gettext_lazy("Syncs"), order=90, staff_only=True)
+        )

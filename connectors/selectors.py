@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Case, F, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 
 from connectors import base
-from connectors.models import SyncRun
+from connectors.models import RUN_COUNTS, SyncRun
+from wallet.catalogue import Labels
 from wallet.models import Citizen
 
 
@@ -137,6 +141,152 @@ def sync_runs(
     return runs
 
 
-def citizen_latest_runs(*, citizen: Citizen, limit: int) -> list[SyncRun]:
-    """The citizen's newest sync runs, newest first, whatever their source."""
-    return list(SyncRun.objects.filter(citizen=citizen).order_by("-started_at")[:limit])
+# --- The staff's sync dashboard ---------------------------------------------------------------
+
+SWEEP_MODES = (SyncRun.Mode.FULL, SyncRun.Mode.INCREMENTAL)
+# The error rate is over this many of a source's newest finished sweeps; the page lists fewer.
+ERROR_RATE_WINDOW = 20
+RUNS_SHOWN = 5
+TROUBLED = (SyncRun.Status.FAILED, SyncRun.Status.PARTIAL, SyncRun.Status.ABANDONED)
+# Fields a dashboard row needs (not the error samples: those are on the run's own page).
+_RUN_SUMMARY_FIELDS = (
+    "id",
+    "source",
+    "mode",
+    "trigger",
+    "status",
+    "started_at",
+    "finished_at",
+    "chunks_total",
+    "chunks_done",
+    "error_code",
+    *RUN_COUNTS,
+)
+
+
+@dataclass(frozen=True)
+class BreakerState:
+    """The circuit breaker toward a source, as this server process sees it (it is kept per
+    process: a worker's own breaker may differ)."""
+
+    open: bool
+    seconds_left: int
+
+
+@dataclass(frozen=True)
+class SweepProgress:
+    done: int
+    total: int | None  # None while the sweep is still enqueueing its chunks
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return min(100, round(100 * self.done / self.total))
+
+
+def sweep_progress(run: SyncRun) -> SweepProgress:
+    from connectors.services import UNKNOWN_TOTAL
+
+    total = None if run.chunks_total in (0, UNKNOWN_TOTAL) else run.chunks_total
+    return SweepProgress(done=run.chunks_done, total=total)
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    source: str
+    labels: Labels
+    enabled: bool
+    supports_incremental: bool
+    sweep_interval_minutes: int
+    breaker: BreakerState
+    latest: SyncRun | None  # the newest sweep, running or not
+    running: SyncRun | None
+    next_scheduled_at: datetime | None  # None: only started by hand (or switched off)
+    error_rate: float | None  # troubled / finished over the newest ERROR_RATE_WINDOW sweeps
+    finished_count: int  # the finished sweeps the error rate is over
+    recent: list[SyncRun]
+
+    @property
+    def error_rate_percent(self) -> int | None:
+        return None if self.error_rate is None else round(100 * self.error_rate)
+
+    @property
+    def running_progress(self) -> SweepProgress | None:
+        return sweep_progress(self.running) if self.running else None
+
+
+def _breaker_state(source: str) -> BreakerState:
+    from connectors.transport import breaker
+
+    # The upstream's API and, for the GraphQL services, its token endpoint are separate systems.
+    seconds = max(breaker.seconds_open(s) for s in (source, f"{source} token endpoint"))
+    return BreakerState(open=seconds > 0, seconds_left=math.ceil(seconds))
+
+
+def supports_incremental(connector: base.Connector) -> bool:
+    """Whether the upstream can say what changed (otherwise an incremental sweep covers all)."""
+    return type(connector).changed_citizens is not base.Connector.changed_citizens
+
+
+def sync_dashboard(*, connectors: list[base.Connector]) -> list[DashboardRow]:
+    """Per source: its settings, breaker, newest sweeps and error rate, and when the scheduler
+    starts the next one. Two queries, however long the history: the admins' settings, and the
+    newest ERROR_RATE_WINDOW sweeps of every source (a window function)."""
+    from connectors.models import ConnectorConfig
+
+    sources = [connector.source for connector in connectors]
+    configs = {c.source: c for c in ConnectorConfig.objects.filter(source__in=sources)}
+    runs = (
+        SyncRun.objects.filter(source__in=sources, mode__in=SWEEP_MODES)
+        .only(*_RUN_SUMMARY_FIELDS)
+        .annotate(
+            newest=Window(
+                RowNumber(),
+                partition_by=[F("source")],
+                order_by=[F("started_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(newest__lte=ERROR_RATE_WINDOW)
+        .order_by("source", "newest")
+    )
+    by_source: dict[str, list[SyncRun]] = {source: [] for source in sources}
+    for run in runs:
+        by_source[run.source].append(run)
+    rows = []
+    for connector in connectors:
+        config = configs.get(connector.source)
+        # No row: the defaults (switched on, started by hand only), as connectors.config says.
+        enabled = config.enabled if config else True
+        interval = config.sweep_interval_minutes if config else 0
+        sweeps = by_source[connector.source]
+        latest = sweeps[0] if sweeps else None
+        finished = [run for run in sweeps if run.status != SyncRun.Status.RUNNING]
+        troubled = sum(run.status in TROUBLED for run in finished)
+        next_at = None
+        if enabled and interval:
+            # As connectors.services.scheduled_sweeps_start decides: the interval after the
+            # newest sweep's start, or at the scheduler's next tick if there was none.
+            next_at = latest.started_at + timedelta(minutes=interval) if latest else timezone.now()
+        rows.append(
+            DashboardRow(
+                source=connector.source,
+                labels=connector.labels,
+                enabled=enabled,
+                supports_incremental=supports_incremental(connector),
+                sweep_interval_minutes=interval,
+                breaker=_breaker_state(connector.source),
+                latest=latest,
+                running=latest if latest and latest.status == SyncRun.Status.RUNNING else None,
+                next_scheduled_at=next_at,
+                error_rate=troubled / len(finished) if finished else None,
+                finished_count=len(finished),
+                recent=sweeps[:RUNS_SHOWN],
+            )
+        )
+    return rows
+
+
+def sync_run_get(*, run_id: UUID) -> SyncRun | None:
+    """One run with its counts and error samples (one query)."""
+    return SyncRun.objects.filter(pk=run_id).first()

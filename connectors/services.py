@@ -294,3 +294,43 @@ def scheduled_sweeps_start() -> list[SyncRun]:
         except SweepAlreadyRunning:
             continue
     return started
+
+
+# --- Sync now (the staff's dashboard) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepRequestOutcome:
+    """What asking for a sweep of one source did: started (`run`), or refused and why."""
+
+    source: str
+    run: SyncRun | None = None
+    refused: str = ""  # "running" (`running_run_id` names it) or "disabled"
+    running_run_id: UUID | None = None
+
+
+def sweeps_request(
+    *, sources: Iterable[str], incremental: bool, trigger: str
+) -> list[SweepRequestOutcome]:
+    """Start a sweep of each source; one already running or switched off is reported, not
+    raised, and never stops the others (an incremental sweep of an upstream that cannot say
+    what changed covers everyone, as sweep_start does)."""
+    outcomes = []
+    for source in sources:
+        try:
+            run = sweep_start(source=source, incremental=incremental, trigger=trigger)
+        except SweepAlreadyRunning:
+            running = (
+                SyncRun.objects.filter(source=source, status=SyncRun.Status.RUNNING)
+                .exclude(mode=SyncRun.Mode.CITIZEN)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            outcomes.append(
+                SweepRequestOutcome(source=source, refused="running", running_run_id=running)
+            )
+        except SourceDisabled:
+            outcomes.append(SweepRequestOutcome(source=source, refused="disabled"))
+        else:
+            outcomes.append(SweepRequestOutcome(source=source, run=run))
+    return outcomes

@@ -117,6 +117,13 @@ class CircuitBreaker:
             self._failures.clear()
             self._open_until.clear()
 
+    def seconds_open(self, system: str) -> float:
+        """How long calls to `system` stay paused (0: the circuit is closed or half-open);
+        read-only, for the admin's dashboard."""
+        with self._lock:
+            until = self._open_until.get(system)
+        return max(until - time.monotonic(), 0.0) if until is not None else 0.0
+
 
 breaker = CircuitBreaker()
 

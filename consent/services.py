@@ -560,7 +560,12 @@ def citizen_data_read(
         vault=vault,
         head=target.log_head,
         details={
-            "service": {"slug": service.slug, "name": service.name_en},
+            "service": {
+                "slug": service.slug,
+                "name": service.name_en,
+                # the citizen's log shows the name in their language
+                "names": {"fi": service.name_fi, "sv": service.name_sv, "en": service.name_en},
+            },
             "fields": granted,
             "withheld": withheld,
             "purposes": sorted(set(purposes)),

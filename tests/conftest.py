@@ -46,6 +46,25 @@ def redis_broker() -> str:
     return url
 
 
+@pytest.fixture(autouse=True)
+def force_login_like_the_provider(monkeypatch):  # type: ignore[no-untyped-def]
+    """`Client.force_login` signs in without the provider: give the session the ID token time a
+    real sign-in has, so the silent renewal (wallet.auth.oidc.SessionRefresh) leaves it alone."""
+    import time
+
+    from django.test import Client
+
+    force_login = Client.force_login
+
+    def with_id_token_time(self, user, backend=None):  # type: ignore[no-untyped-def]
+        force_login(self, user, backend)
+        session = self.session
+        session["oidc_id_token_expiration"] = time.time() + 3600
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", with_id_token_time)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def live_server_without_nagle() -> None:
     """Django's development server (pytest-django's live server) writes a response's headers

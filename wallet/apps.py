@@ -16,3 +16,4 @@ class WalletConfig(AppConfig):
 
         hooks.nav_item_register(hooks.NavItem("home", gettext_lazy("My data"), order=10))
         hooks.nav_item_register(hooks.NavItem("profile", gettext_lazy("Profile"), order=20))
+        hooks.nav_item_register(hooks.NavItem("access-log", gettext_lazy("Access log"), order=60))

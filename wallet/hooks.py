@@ -51,6 +51,7 @@ class HomeSection:
 
     template: str
     context: dict[str, Any] = field(default_factory=dict)
+    scripts: tuple[str, ...] = ()  # static paths of progressive scripts the section uses
 
 
 HomeSectionBuilder = Callable[["Principal", "CitizenWallet"], "HomeSection | None"]

@@ -112,6 +112,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A sign-in lasts as long as the provider's: when the ID token's time is up, the next page
+    # asks the provider again without a prompt (prompt=none); a provider session that has ended
+    # ends the wallet's (wallet.auth.oidc.CitizenCallbackView).
+    "wallet.auth.oidc.SessionRefresh",
     # The page's language: the citizen's own choice, else the cookie or the browser's, else fi.
     "wallet.i18n.language_middleware",
     # Pages with personal data are never stored by the browser or a proxy.
@@ -126,7 +130,9 @@ WSGI_APPLICATION = "wallet.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The core's templates first: its admin/base_site.html (staff greeted by name) must win
+        # over django.contrib.admin's, which comes earlier in INSTALLED_APPS.
+        "DIRS": [BASE_DIR / "wallet" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -188,6 +194,8 @@ LANGUAGES = [("fi", "Suomi"), ("sv", "Svenska"), ("en", "English")]
 LANGUAGE_COOKIE_NAME = "wallet_language"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+# English dates as written in Finland (wallet/formats/en); Finnish and Swedish are Django's.
+FORMAT_MODULE_PATH = ["wallet.formats"]
 TIME_ZONE = "Europe/Helsinki"
 USE_I18N = True
 USE_TZ = True
@@ -257,6 +265,10 @@ OIDC_USE_PKCE = True
 OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
 OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=5.0)
 OIDC_STORE_ID_TOKEN = True
+# How often a browser sign-in is checked with the provider (silently, prompt=none).
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=15 * 60)
+# Never redirected to the provider: the API (bearer tokens or XHR), scripts' JSON, public keys.
+OIDC_EXEMPT_URLS = ["graphql", "refresh-status", "jwks", "language-set"]
 # Where a citizen's claims (names, email) come from: "userinfo" asks the provider's userinfo
 # endpoint (at login, and once for a citizen first seen through the API) and falls back to the
 # tokens' own claims when it refuses the access token; "token" never asks it (the verified ID

@@ -13,7 +13,7 @@ from django.shortcuts import redirect
 from django.urls import include, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from wallet import i18n, views
+from wallet import i18n, pages, views
 from wallet.graphql.view import WalletGraphQLView
 
 
@@ -34,6 +34,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("language/", i18n.language_set, name="language-set"),
     path("profile/", views.profile_edit, name="profile"),
+    path("log/", pages.access_log_view, name="access-log"),
     path(".well-known/jwks.json", views.jwks, name="jwks"),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("graphql/", WalletGraphQLView.as_view(), name="graphql"),

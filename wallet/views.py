@@ -1,9 +1,7 @@
-"""The plain pages of the first version: a front page and the citizen's own data; and the
-wallet's public signing keys."""
+"""The core's pages: the front page (the citizen's data, with the apps' sections), the profile;
+and the wallet's public signing keys."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,62 +13,36 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from wallet import catalogue, hooks, signing
-from wallet.assurance import field_visible
 from wallet.auth.pages import citizen_page
 from wallet.auth.principal import Principal, principal_from_session
+from wallet.display import record_rows
 from wallet.forms import ProfileForm
 from wallet.i18n import localized
-from wallet.selectors import RecordView, citizen_wallet
+from wallet.selectors import citizen_wallet
 from wallet.services import SOURCE_CITIZEN, profile_update_by_citizen
-
-WITHHELD = "Shown after a stronger login"
-
-
-def _display(value: Any) -> str:
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, list):
-        return "; ".join(_display(item) for item in value)
-    if isinstance(value, dict):
-        return ", ".join(str(v) for v in value.values() if v)
-    return str(value)
-
-
-def record_rows(
-    *, record: RecordView, kind: catalogue.RecordKind, loa: str | None
-) -> list[tuple[str, str]]:
-    """A record as (label, shown value) rows for a page: empty fields left out, sensitive ones
-    replaced by a notice below the assurance they need."""
-    rows = []
-    for field in kind.fields:
-        value = record.get(field.key)
-        if value in (None, "", []):
-            continue
-        shown = _display(value) if field_visible(field, loa) else WITHHELD
-        rows.append((field.labels.en, shown))
-    return rows
 
 
 @never_cache
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """The profile, then the sections the apps register (wallet.hooks): the youth card, the
-    latest syncs."""
+    """The citizen's data: the profile, then the sections the apps register (wallet.hooks):
+    every source's records, consents. A visitor sees what the wallet is, and signs in."""
     principal = principal_from_session(request)
     if principal is None:
         return render(request, "wallet/welcome.html")
     wallet = citizen_wallet(citizen=principal.citizen)
-    sections: list[SafeString] = [
-        render_to_string(section.template, section.context, request)
-        for section in hooks.home_sections(principal=principal, wallet=wallet)
+    sections = hooks.home_sections(principal=principal, wallet=wallet)
+    rendered: list[SafeString] = [
+        render_to_string(section.template, section.context, request) for section in sections
     ]
     context = {
         "profile": [
-            (field.labels.en, wallet.profile[field.key])
+            (localized(field.labels), wallet.profile[field.key])
             for field in catalogue.PROFILE.fields
             if field.key in wallet.profile
         ],
-        "sections": sections,
+        "sections": rendered,
+        "scripts": list(dict.fromkeys(path for s in sections for path in s.scripts)),
     }
     return render(request, "wallet/home.html", context)
 
@@ -107,7 +79,7 @@ def profile_edit(request: HttpRequest, principal: Principal) -> HttpResponse:
     return render(
         request,
         "wallet/profile.html",
-        {"form": form, "rows": rows, "title": localized(catalogue.PROFILE.labels)},
+        {"form": form, "rows": rows, "title": _("Profile")},
     )
 
 
@@ -117,3 +89,6 @@ def jwks(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(signing.jwks(), content_type="application/jwk-set+json")
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+__all__ = ["record_rows"]  # the apps' page sections show their records with it

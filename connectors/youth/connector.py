@@ -15,11 +15,8 @@ from connectors.base import CitizenFetch, GraphQLConnector, InvalidRecord, MeFie
 from connectors.relay import to_global_id
 from connectors.transport import GraphQLErrorConvention
 from connectors.youth.catalogue import MEMBERSHIP
-from wallet.auth.principal import Principal
 from wallet.catalogue import Labels
-from wallet.hooks import HomeSection
 from wallet.models import Citizen
-from wallet.selectors import CitizenWallet
 from wallet.services import UpstreamRecord
 
 MEMBERSHIP_STATUSES = frozenset(MEMBERSHIP.field("status").choices)
@@ -116,11 +113,6 @@ class YouthConnector(GraphQLConnector):
         purpose="Youth centre membership cards and guardian approval",
         retention="Until the membership has expired for two years",
     )
-
-    def home_section(self, principal: Principal, wallet: CitizenWallet) -> HomeSection | None:
-        from connectors.youth.home import youth_home_section
-
-        return youth_home_section(principal, wallet)
 
     def fetch_citizen(self, *, citizen: Citizen, client: httpx.Client) -> CitizenFetch:
         data = self.transport().execute(

@@ -36,3 +36,12 @@ class SandboxOAuth2Validator(OAuth2Validator):
     def get_additional_claims(self) -> dict[str, ClaimFn]:  # type: ignore[override]
         names = ("given_name", "family_name", "email", "loa", "roles")
         return {name: _claim(name) for name in names}
+
+    # Silent sign-in (prompt=none), as the city's provider answers it. DOT's authorize view lets
+    # only a signed-in user get this far (anyone else gets `login_required`, in
+    # AuthorizationView.handle_no_permission), and every sandbox client skips the consent page.
+    def validate_silent_login(self, request: Any) -> bool:
+        return True
+
+    def validate_silent_authorization(self, request: Any) -> bool:
+        return True

@@ -1,5 +1,5 @@
 """What the connectors plug into the core (connectors.hooks, registered in connectors.apps):
-a sync at login and two sections of the front page.
+a sync at login and the sources' section of the front page.
 
 The whole login with its sync, over HTTP, is
 tests/e2e/test_login_and_read.py::test_browser_login_shows_profile_and_card_then_bearer_api_reads_it
@@ -35,7 +35,7 @@ def test_signing_in_enqueues_a_sync_of_the_citizens_sources(in_process_tasks):
 
 
 @pytest.mark.django_db(databases="__all__")
-def test_front_page_shows_the_youth_card_then_the_latest_syncs(client):
+def test_front_page_shows_the_profile_then_each_source_with_its_latest_sync(client):
     citizen = CitizenFactory()
     services.records_upsert(
         citizen=citizen,
@@ -58,17 +58,20 @@ def test_front_page_shows_the_youth_card_then_the_latest_syncs(client):
     )
     client.force_login(citizen)
 
-    page = client.get("/").content.decode()
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
-    assert page.index("Profile") < page.index("Youth membership") < page.index("Latest syncs")
+    assert page.index("Profile") < page.index("Youth services") < page.index("Boat berths")
     assert "900001" in page
-    assert "youth: Failed at" in page and "(upstream_unavailable)" in page
+    youth = page[page.index('id="source-youth"') : page.index('id="source-berths"')]
+    assert "Update failed" in youth and "Not updated yet" in youth
 
 
 @pytest.mark.django_db(databases="__all__")
-def test_front_page_without_card_or_syncs_says_so(client):
+def test_front_page_without_records_or_syncs_says_so(client):
     client.force_login(CitizenFactory())
 
-    page = client.get("/").content.decode()
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
-    assert "No youth membership card." in page and "None yet." in page
+    assert "Nothing yet." in page and "Not updated yet" in page
+    assert "The city's system holds nothing about you." in page
+    assert "Link your library card" in page

@@ -15,8 +15,7 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 @pytest.fixture
 def admin_browser():
     admin = CitizenFactory(is_staff=True, is_superuser=True)
-    # an admin whose browser asks for English (pages are in Finnish unless asked otherwise)
-    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")  # the pages are Finnish by default
     browser.force_login(admin)
     return browser
 

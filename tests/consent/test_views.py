@@ -85,3 +85,16 @@ def test_sensitive_request_cannot_be_approved_from_a_weak_login():
 def test_unknown_request_is_a_plain_404():
     response = _browser(_citizen()).get("/consent/not-a-real-request/")
     assert response.status_code == 404
+
+
+def test_the_approval_page_lets_its_form_go_back_to_the_service_and_no_other_page_does():
+    request = _request()
+    browser = _browser(_citizen())
+    page = browser.get(_path(request))
+    form_action = next(
+        d for d in page["Content-Security-Policy"].split(";") if d.strip().startswith("form-action")
+    )
+    redirect = urlsplit(request.redirect_uri)
+    assert f"{redirect.scheme}://{redirect.netloc}" in form_action.split()
+    home = browser.get("/")["Content-Security-Policy"]
+    assert f"{redirect.scheme}://{redirect.netloc}" not in home

@@ -15,6 +15,7 @@ import jwt
 import pytest
 from django.conf import settings as django_settings
 
+from connectors.models import SyncRun
 from sandbox.demo import AINO, AINO_YOUTH_CARD
 from sandbox.harness import free_port, start_sandbox
 from tests.conftest import _reset_cached_clients, point_settings_at
@@ -372,3 +373,31 @@ def test_bearer_first_citizen_of_a_strict_provider_works_with_an_empty_profile(
 
     asked = provider_requests(strict_provider, "/idp/userinfo/") - before
     assert asked == (1 if source == "userinfo" else 0)  # on first sight only, never per request
+
+
+def test_the_sign_in_lasts_as_long_as_the_providers(
+    live_server, sandbox, browser_settings, in_process_tasks, settings
+):
+    """When the ID token's time is up the next page asks the provider silently (prompt=none):
+    while the provider's sign-in lasts, the citizen stays signed in (and no second login-time
+    sync runs); once it has ended, so has the wallet's."""
+    settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = 1
+    with httpx.Client(headers=ENGLISH, follow_redirects=True, timeout=20) as browser:
+        assert _browser_login(browser, live_server, "aino").status_code == 200
+        syncs_after_login = SyncRun.objects.filter(trigger="login").count()
+        time.sleep(1.2)
+
+        renewed = browser.get(f"{live_server.url}/profile/")
+        hops = [str(r.url) for r in renewed.history]
+        assert any("prompt=none" in hop for hop in hops), hops
+        assert str(renewed.url) == f"{live_server.url}/profile/" and AINO.email in renewed.text
+        assert SyncRun.objects.filter(trigger="login").count() == syncs_after_login
+
+        # the provider's sign-in ends (its session is gone from this browser)
+        browser.cookies.delete("sandbox_sessionid")
+        time.sleep(1.2)
+        ended = browser.get(f"{live_server.url}/profile/")
+        assert str(ended.url) == f"{live_server.url}/"
+        assert "Your sign-in has ended. Sign in again to continue." in ended.text
+        assert AINO.email not in ended.text
+        assert browser.get(f"{live_server.url}/profile/").history[0].status_code == 302

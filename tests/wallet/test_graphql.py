@@ -142,8 +142,9 @@ def test_front_page_withholds_sensitive_fields_below_substantial(client):
     session = client.session
     session["wallet_loa"] = "low"
     session.save()
-    page = client.get("/").content.decode()
-    assert "900000" in page and "2011-05-14" not in page and "Shown after a stronger login" in page
+    page = client.get("/").content.decode()  # in Finnish, the default: dates as 14.5.2011
+    assert "900000" in page and "14.5.2011" not in page and "2011-05-14" not in page
+    assert "Näytetään vahvemman tunnistautumisen jälkeen" in page
     session["wallet_loa"] = "high"
     session.save()
-    assert "2011-05-14" in client.get("/").content.decode()
+    assert "14.5.2011" in client.get("/").content.decode()

@@ -61,3 +61,29 @@ def test_signed_in_pages_are_never_stored_and_show_the_navigation():
     assert "no-store" in page["Cache-Control"]
     assert 'aria-current="page"' in page.content.decode()
     assert Client().get("/.well-known/jwks.json")["Cache-Control"] == "public, max-age=300"
+
+
+@pytest.mark.parametrize(
+    ("language", "date", "when", "amount", "yes"),
+    [
+        ("fi", "14.5.2011", "2.12.2026 5.41", "1\xa0234,50", "Kyllä"),
+        ("sv", "2011-05-14", "2026-12-02 05:41", "1\xa0234,50", "Ja"),
+        ("en", "14 May 2011", "2 Dec 2026, 05:41", "1,234.50", "Yes"),
+    ],
+)
+def test_values_are_shown_in_the_locales_format(language, date, when, amount, yes):
+    from django.utils import translation
+
+    from wallet.catalogue import CatalogueField, Labels, ValueType
+    from wallet.display import display_value
+
+    def field(value_type):
+        return CatalogueField("x", Labels("x", "x", "x"), value_type)
+
+    with translation.override(language):
+        assert display_value(field(ValueType.DATE), "2011-05-14") == date
+        assert display_value(field(ValueType.DATETIME), "2026-12-02T03:41:00+00:00") == when
+        assert display_value(field(ValueType.DECIMAL), "1234.5") == amount
+        assert display_value(field(ValueType.BOOLEAN), True) == yes
+        # what does not parse as its type is shown as sent, never an error
+        assert display_value(field(ValueType.DATE), "someday") == "someday"

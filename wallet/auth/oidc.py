@@ -24,11 +24,14 @@ from urllib.parse import urlencode
 import jwt
 import requests
 from django.conf import settings
-from django.contrib import auth
+from django.contrib import auth, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from mozilla_django_oidc import middleware as mozilla_middleware
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
@@ -65,6 +68,20 @@ OAUTH_ERRORS = frozenset(
         "unsupported_grant_type",
     }
 )
+
+
+# The signed-in person's name, from the login's claims, kept in the (encrypted) session.
+SESSION_NAME_KEY = "wallet_name"
+NAME_MAX_LENGTH = 200
+
+
+def display_name(claims: dict[str, Any]) -> str:
+    """The name to greet someone by: the `name` claim, else given and family names."""
+    name = claims.get("name")
+    if not isinstance(name, str) or not name.strip():
+        parts = (claims.get("given_name"), claims.get("family_name"))
+        name = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    return " ".join(name.split())[:NAME_MAX_LENGTH]
 
 
 def _oauth_error(value: Any) -> str:
@@ -184,6 +201,14 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
         )
         if self.request is not None and isinstance(claims.get("loa"), str):
             self.request.session[SESSION_LOA_KEY] = claims["loa"]
+        if self.request is not None:
+            # The name to greet them by (the admin's header, the staff pages): in the sealed
+            # session only, never in a plaintext column.
+            name = display_name(claims)
+            if name:
+                self.request.session[SESSION_NAME_KEY] = name
+            else:
+                self.request.session.pop(SESSION_NAME_KEY, None)
         return user
 
     def get_user(self, user_id: Any) -> Citizen | None:
@@ -196,6 +221,13 @@ class CitizenCallbackView(OIDCAuthenticationCallbackView):
     answer usefully, 401 for a refused sign-in), with a link to try again."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        # A silent check (prompt=none) comes back for someone already signed in.
+        self.signed_in_before = request.user.pk if request.user.is_authenticated else None
+        if request.GET.get("error") == "login_required" and self.signed_in_before:
+            # The provider's sign-in has ended: so does the wallet's.
+            self._forget_state(request)
+            messages.info(request, _("Your sign-in has ended. Sign in again to continue."))
+            return HttpResponseRedirect(reverse("home"))
         if request.GET.get("error"):
             self._forget_state(request)
             return self.sign_in_failed(
@@ -217,8 +249,10 @@ class CitizenCallbackView(OIDCAuthenticationCallbackView):
 
     def login_success(self) -> HttpResponse:
         response = super().login_success()
-        # The apps' callbacks: the connectors enqueue a sync of the citizen's sources.
-        hooks.citizen_signed_in(citizen=self.user)
+        if getattr(self, "signed_in_before", None) != self.user.pk:
+            # The apps' callbacks: the connectors enqueue a sync of the citizen's sources (not
+            # again at each silent renewal of the same sign-in).
+            hooks.citizen_signed_in(citizen=self.user)
         return response
 
     def sign_in_failed(self, failure: SignInFailed) -> HttpResponse:
@@ -253,3 +287,15 @@ def provider_logout_url(request: HttpRequest) -> str:
     if id_token:
         params["id_token_hint"] = id_token
     return f"{settings.OIDC_OP_END_SESSION_ENDPOINT}?{urlencode(params)}"
+
+
+class SessionRefresh(mozilla_middleware.SessionRefresh):
+    """mozilla-django-oidc's silent renewal, with the provider's endpoint and client id read
+    from settings at each request (the library reads them once, when the middleware is made),
+    so the provider can be changed in settings without a restart, as in the tests."""
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        self.OIDC_OP_AUTHORIZATION_ENDPOINT = self.get_settings("OIDC_OP_AUTHORIZATION_ENDPOINT")
+        self.OIDC_RP_CLIENT_ID = self.get_settings("OIDC_RP_CLIENT_ID")
+        response: HttpResponse | None = super().process_request(request)
+        return response
