@@ -131,6 +131,11 @@ class Connector(ABC):
     def fetch_citizen(self, *, citizen: Citizen, client: httpx.Client) -> CitizenFetch:
         """Everything the upstream holds about one citizen."""
 
+    def needs_citizen_link(self, citizen: Citizen) -> bool:
+        """Whether the citizen must first link an account of theirs to this source (the
+        library's card), as the front page says; by default the source knows them by `sub`."""
+        return False
+
     def eligible_citizens(self) -> QuerySet[Citizen]:
         """Whom a sweep covers: citizens with a wallet (never strangers from upstream)."""
         return Citizen.objects.filter(is_active=True)

@@ -178,6 +178,10 @@ class LibraryConnector(Connector):
         """Wherever the API is (an admin's base URL included), its token endpoint is too."""
         return sierra_token_url(base_url)
 
+    def needs_citizen_link(self, citizen: Citizen) -> bool:
+        """The library knows patrons by its own id: a citizen links their card first."""
+        return not LibraryLink.objects.filter(citizen=citizen).exists()
+
     def eligible_citizens(self) -> QuerySet[Citizen]:
         return Citizen.objects.filter(is_active=True, library_link__isnull=False)
 
