@@ -77,16 +77,19 @@ def _setup(workdir: Path, citizens: int) -> Any:
     sandbox = start_sandbox(
         wallet_client_secret=settings.OIDC_RP_CLIENT_SECRET,
         connector_client_secret=settings.CONNECTOR_CLIENT_SECRET,
-        library_client_key=settings.LIBRARY_CLIENT_KEY,
-        library_client_secret=settings.LIBRARY_CLIENT_SECRET,
+        library_client_key=settings.CONNECTORS["library"]["CLIENT_KEY"],
+        library_client_secret=settings.CONNECTORS["library"]["CLIENT_SECRET"],
         citizens=citizens,
         startup_timeout=300,
     )
     settings.OIDC_ISSUER = sandbox.issuer
     settings.CONNECTOR_TOKEN_ENDPOINT = sandbox.token_url
-    settings.YOUTH_API_URL = sandbox.youth_graphql_url
-    settings.BERTHS_API_URL = sandbox.berths_graphql_url
-    settings.LIBRARY_API_URL = sandbox.library_base_url
+    for source, url in (
+        ("youth", sandbox.youth_graphql_url),
+        ("berths", sandbox.berths_graphql_url),
+        ("library", sandbox.library_base_url),
+    ):
+        settings.CONNECTORS[source] = {**settings.CONNECTORS[source], "BASE_URL": url}
     from bench.seed_wallets import seed_wallets
 
     seed_wallets(count=citizens, citizen_seed=1, issuer=sandbox.issuer)

@@ -414,8 +414,8 @@ def run(*, rounds: int, seconds: float, postgres_url: str | None = None) -> dict
             start_sandbox(
                 wallet_client_secret=settings.OIDC_RP_CLIENT_SECRET,
                 connector_client_secret=settings.CONNECTOR_CLIENT_SECRET,
-                library_client_key=settings.LIBRARY_CLIENT_KEY,
-                library_client_secret=settings.LIBRARY_CLIENT_SECRET,
+                library_client_key=settings.CONNECTORS["library"]["CLIENT_KEY"],
+                library_client_secret=settings.CONNECTORS["library"]["CLIENT_SECRET"],
             )
         )
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client

@@ -40,8 +40,8 @@ def wallet_with_sandbox() -> Iterator[object]:
         with start_sandbox(
             wallet_client_secret=settings.OIDC_RP_CLIENT_SECRET,
             connector_client_secret=settings.CONNECTOR_CLIENT_SECRET,
-            library_client_key=settings.LIBRARY_CLIENT_KEY,
-            library_client_secret=settings.LIBRARY_CLIENT_SECRET,
+            library_client_key=settings.CONNECTORS["library"]["CLIENT_KEY"],
+            library_client_secret=settings.CONNECTORS["library"]["CLIENT_SECRET"],
         ) as sandbox:
             issuer = sandbox.issuer
             settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # Django's test Client
@@ -49,7 +49,10 @@ def wallet_with_sandbox() -> Iterator[object]:
             settings.OIDC_OP_JWKS_ENDPOINT = sandbox.jwks_url
             settings.OIDC_OP_TOKEN_ENDPOINT = sandbox.token_url
             settings.CONNECTOR_TOKEN_ENDPOINT = sandbox.token_url
-            settings.YOUTH_API_URL = sandbox.youth_graphql_url
+            settings.CONNECTORS["youth"] = {
+                **settings.CONNECTORS["youth"],
+                "BASE_URL": sandbox.youth_graphql_url,
+            }
             yield sandbox
 
 

@@ -6,24 +6,26 @@ class ConnectorsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from connectors import base
-        from connectors.berths.connector import BerthsConnector
-        from connectors.hooks import sync_on_sign_in
-        from connectors.library.connector import LibraryConnector
-        from connectors.pages import sources_home_section
-        from connectors.youth.connector import YouthConnector
-        from wallet import catalogue, hooks
+        from django.test.signals import setting_changed
+        from django.utils.translation import gettext_lazy
 
-        for connector in (YouthConnector(), BerthsConnector(), LibraryConnector()):
-            base.register(connector)
-            for kind in connector.kinds:
-                catalogue.register(kind)
+        from connectors import base
+        from connectors.checks import connector_settings_validate
+        from connectors.hooks import sync_on_sign_in
+        from connectors.pages import sources_home_section
+        from wallet import hooks
+
+        # The sources are the ones settings.CONNECTORS names: their connectors, their kinds in
+        # the field catalogue. A wrong entry stops start-up here (connectors.checks).
+        connector_settings_validate()
+        for connector in base.connectors():
+            if type(connector).home_section is not base.Connector.home_section:
+                hooks.home_section_register(connector.home_section)
+        setting_changed.connect(base.registry_reset, dispatch_uid="connectors.registry_reset")
         # The core imports no app: it calls these through its hooks.
         hooks.on_citizen_signed_in(sync_on_sign_in)
         hooks.home_section_register(sources_home_section)
         # The staff's sync dashboard in the pages' navigation.
-        from django.utils.translation import gettext_lazy
-
         hooks.nav_item_register(
             hooks.NavItem("sync-dashboard", gettext_lazy("Syncs"), order=90, staff_only=True)
         )

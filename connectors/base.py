@@ -1,17 +1,30 @@
-"""What every connector provides, and the registry the sync engine reads."""
+"""What every connector provides, and the registry of the connectors the settings enable."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 import httpx
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
+from django.utils.module_loading import import_string
 
+from connectors import conf
+from connectors.transport import GraphQLErrorConvention, GraphQLTransport
+from wallet import catalogue
+from wallet.auth.principal import Principal
 from wallet.catalogue import Labels, RecordKind
+from wallet.hooks import HomeSection
 from wallet.models import Citizen
+from wallet.selectors import CitizenWallet
 from wallet.services import UpstreamRecord
 
 
@@ -39,37 +52,182 @@ class InvalidRecord(ValueError):
     """An upstream record that does not match the contract; the message names the field only."""
 
 
+class SweepMode(StrEnum):
+    """The sweeps a connector supports, as it declares them (never inferred from its methods)."""
+
+    FULL = "full"  # every eligible citizen
+    INCREMENTAL = "incremental"  # only citizens the upstream says changed (changed_citizens)
+
+
+@dataclass(frozen=True)
+class MeField:
+    """A field the connector adds to the citizen's `Me`: the records of one of its kinds, as a
+    GraphQL type generated from the field catalogue (connectors.graphql.types)."""
+
+    name: str  # snake_case, as on `Me` (or, for a child, on its parent's type)
+    kind: RecordKind
+    type_name: str  # the generated GraphQL type's name
+    many: bool = True  # every record (a list), or the first one (null without one)
+    # Fields for records of the same citizen and source nested under this type (an account's
+    # loans): the same single load of the wallet, never another query.
+    children: tuple[MeField, ...] = ()
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfigDefaults:
+    """A connector's endpoint and credentials before an admin's settings (connectors.config)."""
+
+    base_url: str
+    token_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
 class Connector(ABC):
+    """One upstream system. A connector package declares it in its `CONNECTOR` (connectors.conf)
+    and the source is enabled by one entry in `settings.CONNECTORS`; everything else about the
+    source is declared here: its kinds (registered in the field catalogue), its `Me` fields, the
+    sweeps it supports, its endpoint and credentials and how its upstream's errors map to typed
+    errors (GraphQLConnector.errors, or its own client)."""
+
     source: str
     kinds: tuple[RecordKind, ...]
     info: SourceInfo
     labels: Labels
+    me_fields: tuple[MeField, ...] = ()
+    sweep_modes: frozenset[SweepMode] = frozenset({SweepMode.FULL})
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Its own settings: its entry in `settings.CONNECTORS` over its declared defaults."""
+        return conf.resolved(self.source, django_settings.CONNECTORS)
+
+    @property
+    def supports_incremental(self) -> bool:
+        return SweepMode.INCREMENTAL in self.sweep_modes
+
+    def config_defaults(self) -> ConfigDefaults:
+        """Endpoint and credentials before an admin's: its BASE_URL, and by default the
+        connectors' client at the city's provider."""
+        return ConfigDefaults(
+            base_url=self.settings["BASE_URL"],
+            token_url=django_settings.CONNECTOR_TOKEN_ENDPOINT,
+            client_id=django_settings.CONNECTOR_CLIENT_ID,
+            client_secret=django_settings.CONNECTOR_CLIENT_SECRET,
+        )
+
+    def token_url_for(self, *, base_url: str, default: str) -> str:
+        """The token URL when an admin set none: by default the environment's (`default`); a
+        connector whose token endpoint lives under its API says so here."""
+        return default
+
+    def home_section(self, principal: Principal, wallet: CitizenWallet) -> HomeSection | None:
+        """Its part of the citizen's front page, if it has one (registered through wallet.hooks
+        when the app loads)."""
+        return None
 
     @abstractmethod
     def fetch_citizen(self, *, citizen: Citizen, client: httpx.Client) -> CitizenFetch:
         """Everything the upstream holds about one citizen."""
+
+    def needs_citizen_link(self, citizen: Citizen) -> bool:
+        """Whether the citizen must first link an account of theirs to this source (the
+        library's card), as the front page says; by default the source knows them by `sub`."""
+        return False
 
     def eligible_citizens(self) -> QuerySet[Citizen]:
         """Whom a sweep covers: citizens with a wallet (never strangers from upstream)."""
         return Citizen.objects.filter(is_active=True)
 
     def changed_citizens(self, *, since: datetime, client: httpx.Client) -> set[UUID] | None:
-        """Citizens whose upstream data changed since `since`, for an incremental sweep; None
-        when the upstream cannot tell (the sweep then covers everyone)."""
+        """Citizens whose upstream data changed since `since`, for an incremental sweep; called
+        only when the connector declares SweepMode.INCREMENTAL (without it, an incremental sweep
+        covers everyone)."""
         return None
 
 
-_CONNECTORS: dict[str, Connector] = {}
+class GraphQLConnector(Connector):
+    """A GraphQL service behind the connectors' client-credentials tokens (youth, berths): it
+    declares how its service types errors, and its `SCOPE` setting names its tokens' scope."""
+
+    errors: GraphQLErrorConvention
+
+    def transport(self) -> GraphQLTransport:
+        from connectors.config import effective_config
+
+        return GraphQLTransport(
+            config=effective_config(self.source), scope=self.settings["SCOPE"], errors=self.errors
+        )
 
 
-def register(connector: Connector) -> Connector:
-    _CONNECTORS[connector.source] = connector
+# --- The registry: the connectors `settings.CONNECTORS` names ----------------------------------
+
+_registry: dict[str, Connector] | None = None
+_registry_lock = threading.Lock()
+_registered_kinds: set[str] = set()
+
+
+def _connector_of(source: str, entry: dict[str, Any]) -> Connector:
+    declaration = conf.package_declaration(entry[conf.PACKAGE])
+    connector_class = import_string(declaration.connector)
+    if not (isinstance(connector_class, type) and issubclass(connector_class, Connector)):
+        raise ImproperlyConfigured(f"{declaration.connector} is not a Connector")
+    connector = connector_class()
+    if connector.source != source:
+        raise ImproperlyConfigured(f"{declaration.connector} is the {connector.source!r} source")
+    if any(kind.source != source for kind in connector.kinds):
+        raise ImproperlyConfigured(f"{declaration.connector} declares another source's kind")
+    incremental = type(connector).changed_citizens is not Connector.changed_citizens
+    if connector.supports_incremental and not incremental:
+        raise ImproperlyConfigured(
+            f"{declaration.connector} declares incremental sweeps but no changed_citizens"
+        )
     return connector
 
 
+def _registry_build() -> dict[str, Connector]:
+    global _registry
+    with _registry_lock:
+        if _registry is not None:
+            return _registry
+        found = [
+            p.message for p in conf.problems(django_settings.CONNECTORS) if not p.missing_secret
+        ]
+        if found:
+            raise ImproperlyConfigured("; ".join(found))
+        built = {
+            source: _connector_of(source, entry)
+            for source, entry in django_settings.CONNECTORS.items()
+        }
+        kinds = [kind for connector in built.values() for kind in connector.kinds]
+        for kind_id in _registered_kinds - {kind.id for kind in kinds}:
+            catalogue.unregister(kind_id)  # a source taken out of the settings (tests do)
+        for kind in kinds:
+            catalogue.register(kind)
+        _registered_kinds.clear()
+        _registered_kinds.update(kind.id for kind in kinds)
+        _registry = built
+        return built
+
+
+def registry_reset(**kwargs: Any) -> None:
+    """Forget the registry when `CONNECTORS` changes (a `setting_changed` receiver), and build
+    it again at once so the field catalogue follows."""
+    global _registry
+    if kwargs.get("setting", "CONNECTORS") != "CONNECTORS":
+        return
+    with _registry_lock:
+        _registry = None
+    with contextlib.suppress(ImproperlyConfigured):  # raised again when the registry is used
+        _registry_build()
+
+
 def connectors() -> list[Connector]:
-    return list(_CONNECTORS.values())
+    """The enabled sources' connectors, in the order of `settings.CONNECTORS`."""
+    return list(_registry_build().values())
 
 
 def connector_for(source: str) -> Connector:
-    return _CONNECTORS[source]
+    """The connector of `source`; KeyError for a source that is not in the settings."""
+    return _registry_build()[source]

@@ -34,7 +34,6 @@ from wallet.i18n import localized
 from wallet.selectors import CitizenWallet
 
 REFRESH_REASON = "refresh"
-LIBRARY = "library"
 
 
 @dataclass
@@ -79,7 +78,6 @@ def sources_home_section(principal: Principal, wallet: CitizenWallet) -> HomeSec
     statuses = {
         s.name: s for s in citizen_sources(citizen=principal.citizen, connectors=connectors)
     }
-    linked_library = LibraryLink.objects.filter(citizen=principal.citizen).exists()
     sources = []
     for connector in connectors:
         status = statuses[connector.source]
@@ -103,7 +101,7 @@ def sources_home_section(principal: Principal, wallet: CitizenWallet) -> HomeSec
                 error_code=status.error_code,
                 info=connector.info,
                 kinds=kinds,
-                needs_link=connector.source == LIBRARY and not linked_library,
+                needs_link=connector.needs_citizen_link(principal.citizen),
             )
         )
     return HomeSection(

@@ -121,8 +121,7 @@ def connector_states(*, connectors: list[base.Connector]) -> list[ConnectorState
                 sweep_interval_minutes=config.sweep_interval_minutes,
                 base_url=config.base_url,
                 has_client_secret=bool(config.client_secret),
-                supports_incremental=type(connector).changed_citizens
-                is not base.Connector.changed_citizens,
+                supports_incremental=connector.supports_incremental,
                 latest_sweep=sweeps.get(connector.source),
             )
         )

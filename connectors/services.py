@@ -205,7 +205,9 @@ def sweep_start(*, source: str, incremental: bool, trigger: str) -> SyncRun:
         ) from None
 
     eligible = connector.eligible_citizens().order_by("pk").values_list("pk", flat=True)
-    if run.since is not None:
+    # Only a connector that declares incremental sweeps is asked what changed; for any other,
+    # an incremental sweep covers everyone, as a full one does.
+    if run.since is not None and connector.supports_incremental:
         try:
             with httpx.Client(timeout=client_timeout()) as client:
                 changed = connector.changed_citizens(since=run.since, client=client)

@@ -394,17 +394,9 @@ class GraphQLErrorConvention:
         return UnknownUpstreamError(system, code)
 
 
-# The youth-membership service: `extensions.code`.
-YOUTH_ERRORS = GraphQLErrorConvention(
-    key="code",
-    token_expired=frozenset({"TOKEN_EXPIRED_ERROR"}),
-    permanent=frozenset({"PERMISSION_DENIED_ERROR", "OBJECT_DOES_NOT_EXIST_ERROR"}),
-    transient=frozenset({"GENERAL_ERROR"}),
-)
-
-
 class GraphQLTransport:
-    """A GraphQL API behind a client-credentials bearer token (the youth and berth services).
+    """A GraphQL API behind a client-credentials bearer token (the youth and berth services);
+    each connector declares its service's error convention (connectors.base.GraphQLConnector).
 
     Errors arrive as HTTP 200 with a typed `errors[].extensions` entry; an expired token (HTTP
     401/403, or the convention's "token expired" code) is renewed once.
@@ -415,7 +407,7 @@ class GraphQLTransport:
         *,
         config: EffectiveConfig,
         scope: str,
-        errors: GraphQLErrorConvention = YOUTH_ERRORS,
+        errors: GraphQLErrorConvention,
     ) -> None:
         self.system = config.source
         self.config = config

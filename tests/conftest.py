@@ -14,6 +14,7 @@ from django.conf import settings as django_settings
 from django.db import connection, connections
 
 from connectors import transport
+from tests.connector_settings import connector_settings
 from wallet.auth import bearer
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -83,8 +84,8 @@ def sandbox_process(live_server):  # type: ignore[no-untyped-def]
     with start_sandbox(
         wallet_client_secret=django_settings.OIDC_RP_CLIENT_SECRET,
         connector_client_secret=django_settings.CONNECTOR_CLIENT_SECRET,
-        library_client_key=django_settings.LIBRARY_CLIENT_KEY,
-        library_client_secret=django_settings.LIBRARY_CLIENT_SECRET,
+        library_client_key=django_settings.CONNECTORS["library"]["CLIENT_KEY"],
+        library_client_secret=django_settings.CONNECTORS["library"]["CLIENT_SECRET"],
         # faults that sleep must stay shorter than a test's patience
         extra_env={"SANDBOX_FAULT_TIMEOUT_SECONDS": "3"},
         redirect_uris=[f"{live_server.url}/oidc/callback/"],
@@ -116,9 +117,11 @@ def point_settings_at(settings, sandbox_process) -> None:  # type: ignore[no-unt
     settings.OIDC_OP_JWKS_ENDPOINT = sandbox_process.jwks_url
     settings.OIDC_OP_END_SESSION_ENDPOINT = f"{issuer}/logout/"
     settings.CONNECTOR_TOKEN_ENDPOINT = sandbox_process.token_url
-    settings.YOUTH_API_URL = sandbox_process.youth_graphql_url
-    settings.BERTHS_API_URL = f"{sandbox_process.base_url}/berths/graphql/"
-    settings.LIBRARY_API_URL = f"{sandbox_process.base_url}/library/iii/sierra-api/v6/"
+    connector_settings(settings, "youth", BASE_URL=sandbox_process.youth_graphql_url)
+    connector_settings(settings, "berths", BASE_URL=f"{sandbox_process.base_url}/berths/graphql/")
+    connector_settings(
+        settings, "library", BASE_URL=f"{sandbox_process.base_url}/library/iii/sierra-api/v6/"
+    )
     _reset_cached_clients()
 
 

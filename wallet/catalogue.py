@@ -18,7 +18,9 @@ class ValueType(StrEnum):
     BOOLEAN = "boolean"
     DECIMAL = "decimal"
     INTEGER = "integer"
-    LIST = "list"
+    LIST = "list"  # a list of strings
+    ENUM = "enum"  # one of the field's `choices`
+    OBJECT_LIST = "object_list"  # a list of objects, each with the field's `sub_fields`
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,17 @@ class CatalogueField:
     value_type: ValueType = ValueType.STRING
     sensitive: bool = False
     self_entered: bool = False
+    choices: tuple[str, ...] = ()  # ENUM: the values it may take
+    sub_fields: tuple[CatalogueField, ...] = ()  # OBJECT_LIST: each object's fields
+    # ENUM and OBJECT_LIST: the name of the GraphQL enum or object type (default: derived from
+    # the record type's name and the key, e.g. YouthMembershipStatus)
+    type_name: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.value_type == ValueType.ENUM) != bool(self.choices):
+            raise ValueError(f"{self.key}: choices go with ENUM, and ENUM needs choices")
+        if (self.value_type == ValueType.OBJECT_LIST) != bool(self.sub_fields):
+            raise ValueError(f"{self.key}: sub_fields go with OBJECT_LIST, and it needs them")
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,12 @@ def register(kind: RecordKind) -> RecordKind:
         raise ValueError(f"record kind {kind.id} is registered twice with different fields")
     _KINDS[kind.id] = kind
     return kind
+
+
+def unregister(kind_id: str) -> None:
+    """Forget a kind whose source is no longer enabled (the connectors' registry calls it when
+    the settings change, as tests do)."""
+    _KINDS.pop(kind_id, None)
 
 
 def kinds() -> list[RecordKind]:

@@ -54,10 +54,10 @@ SECRET_SETTINGS = (
     "SECRET_KEY",
     "OIDC_RP_CLIENT_SECRET",
     "CONNECTOR_CLIENT_SECRET",
-    "LIBRARY_CLIENT_KEY",
-    "LIBRARY_CLIENT_SECRET",
     "WALLET_SIGNING_KEY",
 )
+# ... and each source's own secrets: in settings.CONNECTORS, under names like CLIENT_SECRET or
+# CLIENT_KEY (SECRET_ENVIRONMENT_NAMES).
 # Shorter values are not matched by value (they are still hidden by name): redacting every "test"
 # or "s" on the page would make it useless, and an empty value would match everywhere.
 MIN_SECRET_LENGTH = 6
@@ -138,6 +138,10 @@ def _secret_values() -> tuple[str, ...]:
         values.extend(_key_forms(raw_index_key))
     for name in SECRET_SETTINGS:
         values.extend(_text_forms(str(getattr(settings, name, "") or "")))
+    for entry in (getattr(settings, "CONNECTORS", None) or {}).values():
+        for name, value in entry.items() if isinstance(entry, dict) else ():
+            if isinstance(value, str) and SECRET_ENVIRONMENT_NAMES.search(name):
+                values.extend(_text_forms(value))
     for fallback in getattr(settings, "SECRET_KEY_FALLBACKS", []):
         values.extend(_text_forms(str(fallback)))
     for database in getattr(settings, "DATABASES", {}).values():

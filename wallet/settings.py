@@ -16,6 +16,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from connectors import conf as connectors_conf
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -325,31 +327,47 @@ except (OSError, UnicodeDecodeError):  # an unreadable _FILE: reported by wallet
 WALLET_SIGNING_RETIRED_KEYS_FILE = env.str("WALLET_SIGNING_RETIRED_KEYS_FILE", default="")
 
 # --- Connectors ---------------------------------------------------------------------------------
+# The connectors' client at the city's provider (the GraphQL services' tokens), and the transport
+# every connector's calls go through: timeouts, retries, the circuit breaker.
 CONNECTOR_TOKEN_ENDPOINT = env.str("CONNECTOR_TOKEN_ENDPOINT", default=OIDC_OP_TOKEN_ENDPOINT)
 CONNECTOR_CLIENT_ID = env.str("CONNECTOR_CLIENT_ID", default="oma-wallet-connector")
 CONNECTOR_CLIENT_SECRET = _secret("WALLET_CONNECTOR_CLIENT_SECRET")
-YOUTH_API_URL = env.str("YOUTH_API_URL", default="http://127.0.0.1:8100/youth/graphql/")
-YOUTH_API_SCOPE = env.str("YOUTH_API_SCOPE", default="youth")
 CONNECTOR_CONNECT_TIMEOUT = env.float("CONNECTOR_CONNECT_TIMEOUT", default=3.0)
 CONNECTOR_READ_TIMEOUT = env.float("CONNECTOR_READ_TIMEOUT", default=10.0)
 CONNECTOR_MAX_ATTEMPTS = env.int("CONNECTOR_MAX_ATTEMPTS", default=3)
 CONNECTOR_BACKOFF_BASE_SECONDS = env.float("CONNECTOR_BACKOFF_BASE_SECONDS", default=0.5)
 CONNECTOR_BREAKER_THRESHOLD = env.int("CONNECTOR_BREAKER_THRESHOLD", default=5)
 CONNECTOR_BREAKER_COOLDOWN_SECONDS = env.float("CONNECTOR_BREAKER_COOLDOWN_SECONDS", default=30.0)
-BERTHS_API_URL = env.str("BERTHS_API_URL", default="http://127.0.0.1:8100/berths/graphql/")
-BERTHS_API_SCOPE = env.str("BERTHS_API_SCOPE", default="berths")
-LIBRARY_API_URL = env.str(
-    "LIBRARY_API_URL", default="http://127.0.0.1:8100/library/iii/sierra-api/v6/"
-)
-LIBRARY_CLIENT_KEY = _secret("LIBRARY_CLIENT_KEY")
-LIBRARY_CLIENT_SECRET = _secret("LIBRARY_CLIENT_SECRET")
+
+
+def _connector_env(name: str, kind: type, secret: bool, default: object) -> object:
+    """One connector setting's environment variable, read like every other setting here."""
+    if secret:
+        return _optional_secret(name) or default
+    if kind is bool:
+        return _strict_bool(name, default=bool(default))
+    if kind in (int, float):
+        raw = env.str(name, default="").strip()
+        try:
+            return kind(raw) if raw else default
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+    return env.str(name, default=default)
+
+
+# The sources, one entry each: the connector package, and its own settings, which the package
+# declares (keys, types, defaults, secrets, environment variables; connectors/conf.py). Adding a
+# source is adding its package and one line here. Checked at start-up (connectors.checks).
+CONNECTORS = {
+    "youth": connectors_conf.entry_from_env("connectors.youth", _connector_env),
+    "berths": connectors_conf.entry_from_env("connectors.berths", _connector_env),
+    "library": connectors_conf.entry_from_env("connectors.library", _connector_env),
+}
 # Sweeps: citizens per task, and how long a running sweep may go without a heartbeat before
 # the next one treats its worker as lost.
 SYNC_CHUNK_SIZE = env.int("SYNC_CHUNK_SIZE", default=200)
 SYNC_STALE_SECONDS = env.int("SYNC_STALE_SECONDS", default=600)
 SYNC_QUEUE = env.str("SYNC_QUEUE", default="celery")  # the Celery queue sweep chunks go to
-LIBRARY_LINK_ATTEMPTS = env.int("LIBRARY_LINK_ATTEMPTS", default=5)
-LIBRARY_LINK_WINDOW_MINUTES = env.int("LIBRARY_LINK_WINDOW_MINUTES", default=15)
 # Admins: staff status comes from this role in this claim of the provider's tokens.
 WALLET_ADMIN_ROLE_CLAIM = env.str("WALLET_ADMIN_ROLE_CLAIM", default="roles")
 WALLET_ADMIN_ROLE = env.str("WALLET_ADMIN_ROLE", default="wallet-admin")

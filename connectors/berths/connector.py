@@ -15,11 +15,17 @@ import httpx
 from django.conf import settings
 
 from connectors import parsing
-from connectors.base import CitizenFetch, Connector, InvalidRecord, SourceInfo
+from connectors.base import (
+    CitizenFetch,
+    GraphQLConnector,
+    InvalidRecord,
+    MeField,
+    SourceInfo,
+    SweepMode,
+)
 from connectors.berths.catalogue import BOAT, LEASE
-from connectors.config import effective_config
 from connectors.relay import from_global_id, to_global_id
-from connectors.transport import GraphQLErrorConvention, GraphQLTransport
+from connectors.transport import GraphQLErrorConvention
 from wallet.catalogue import Labels
 from wallet.models import Citizen
 from wallet.services import UpstreamRecord
@@ -128,23 +134,22 @@ def _text_or_number(node: dict[str, Any], key: str) -> str | None:
     return parsing.text(node, key)
 
 
-class BerthsConnector(Connector):
+class BerthsConnector(GraphQLConnector):
     source = "berths"
     labels = Labels("Venepaikat", "Båtplatser", "Boat berths")
     kinds = (LEASE, BOAT)
+    me_fields = (
+        MeField("berth_leases", LEASE, "BerthLease"),
+        MeField("boats", BOAT, "Boat"),
+    )
+    sweep_modes = frozenset({SweepMode.FULL, SweepMode.INCREMENTAL})
+    errors = BERTHS_ERRORS
     info = SourceInfo(
         controller="City of Helsinki, Culture and Leisure Division (sports services)",
         lawful_basis="Performance of a contract (berth lease), GDPR art. 6(1)(b)",
         purpose="Boat berth leases, invoicing and harbour operations",
         retention="Six years after the lease ends (accounting law)",
     )
-
-    def transport(self) -> GraphQLTransport:
-        return GraphQLTransport(
-            config=effective_config(self.source),
-            scope=settings.BERTHS_API_SCOPE,
-            errors=BERTHS_ERRORS,
-        )
 
     def fetch_citizen(self, *, citizen: Citizen, client: httpx.Client) -> CitizenFetch:
         data = self.transport().execute(

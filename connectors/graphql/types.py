@@ -7,8 +7,6 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 
 from connectors import base
-from connectors.berths.catalogue import BOAT, LEASE
-from connectors.library.catalogue import ACCOUNT, FINE, HOLD, LOAN
 from connectors.models import RUN_COUNTS, SyncRun
 from connectors.selectors import SourceStatus, citizen_sources
 from wallet import catalogue
@@ -84,65 +82,64 @@ class Source(graphene.ObjectType):
         return _status(root.status)
 
 
-BerthLease = record_type(LEASE, "BerthLease")
-Boat = record_type(BOAT, "Boat")
-LibraryLoan = record_type(LOAN, "LibraryLoan")
-LibraryHold = record_type(HOLD, "LibraryHold")
-LibraryFine = record_type(FINE, "LibraryFine")
+def _records(root: MeRoot, kind: catalogue.RecordKind) -> list[RecordRoot]:
+    # `me` lets a record's nested fields (an account's loans) read the same single load
+    return [
+        RecordRoot(record, root.principal, kind, me=root)
+        for record in root.wallet.records(source=kind.source, kind=kind.kind or "")
+    ]
 
 
-def _children(kind: str) -> Any:
-    def resolve(root: RecordRoot, info: Any) -> list[RecordRoot]:
-        assert root.me is not None
-        return _roots(root.me, "library", kind)
+def _resolver(me_field: base.MeField, *, nested: bool) -> Any:
+    def resolve(root: Any, info: Any) -> Any:
+        me = root.me if nested else root
+        assert me is not None
+        records = _records(me, me_field.kind)
+        if me_field.many:
+            return records
+        return records[0] if records else None
 
     return resolve
 
 
-LibraryAccount = record_type(
-    ACCOUNT,
-    "LibraryAccount",
-    loans=graphene.List(graphene.NonNull(LibraryLoan), required=True, resolver=_children("loan")),
-    holds=graphene.List(graphene.NonNull(LibraryHold), required=True, resolver=_children("hold")),
-    fines=graphene.List(graphene.NonNull(LibraryFine), required=True, resolver=_children("fine")),
-)
+def _graphql_field(me_field: base.MeField, *, nested: bool = False) -> Any:
+    """The field for one declared MeField: its type generated from the kind's catalogue fields
+    (wallet.graphql.records.record_type), its nested fields first."""
+    children = {child.name: _graphql_field(child, nested=True) for child in me_field.children}
+    record_graphql_type = record_type(me_field.kind, me_field.type_name, **children)
+    resolver = _resolver(me_field, nested=nested)
+    if me_field.many:
+        return graphene.List(
+            graphene.NonNull(record_graphql_type),
+            required=True,
+            resolver=resolver,
+            description=me_field.description,
+        )
+    return graphene.Field(record_graphql_type, resolver=resolver, description=me_field.description)
 
 
-def _roots(root: MeRoot, source: str, kind: str) -> list[RecordRoot]:
-    record_kind = catalogue.kind(f"{source}.{kind}")
-    return [
-        RecordRoot(r, root.principal, record_kind)
-        for r in root.wallet.records(source=source, kind=kind)
-    ]
+def _resolve_sources(root: MeRoot, info: Any) -> list[SourceStatus]:
+    return citizen_sources(citizen=root.wallet.citizen, connectors=base.connectors())
 
 
-class ConnectorMeFields:
-    """The connectors' part of `Me`: the other systems' records and their freshness."""
-
-    berth_leases = graphene.List(graphene.NonNull(BerthLease), required=True)
-    boats = graphene.List(graphene.NonNull(Boat), required=True)
-    library_account = graphene.Field(LibraryAccount)
-    sources = graphene.List(graphene.NonNull(Source), required=True)
-
-    @staticmethod
-    def resolve_berth_leases(root: MeRoot, info: Any) -> list[RecordRoot]:
-        return _roots(root, "berths", "lease")
-
-    @staticmethod
-    def resolve_boats(root: MeRoot, info: Any) -> list[RecordRoot]:
-        return _roots(root, "berths", "boat")
-
-    @staticmethod
-    def resolve_library_account(root: MeRoot, info: Any) -> RecordRoot | None:
-        accounts = _roots(root, "library", "account")
-        if not accounts:
-            return None
-        # its loans, holds and fines come from the same single load of the wallet
-        return RecordRoot(accounts[0].record, root.principal, accounts[0].kind, me=root)
-
-    @staticmethod
-    def resolve_sources(root: MeRoot, info: Any) -> list[SourceStatus]:
-        return citizen_sources(citizen=root.wallet.citizen, connectors=base.connectors())
+def connector_me_fields(connectors: list[base.Connector]) -> type:
+    """The connectors' part of `Me`, made from what the given connectors declare: each one's
+    `me_fields` in order (types generated from the field catalogue), then `sources`. The root
+    schema (wallet.schema.schema_build) composes it into `Me`."""
+    attrs: dict[str, Any] = {}
+    for connector in connectors:
+        for me_field in connector.me_fields:
+            if me_field.name in attrs:
+                raise ValueError(f"two connectors add `{me_field.name}` to Me")
+            attrs[me_field.name] = _graphql_field(me_field)
+    attrs["sources"] = graphene.List(
+        graphene.NonNull(Source), required=True, resolver=_resolve_sources
+    )
+    return type(
+        "ConnectorMeFields",
+        (),
+        {**attrs, "__doc__": "The connectors' part of `Me`: their records and freshness."},
+    )
 
 
 class SyncRunNode(DjangoObjectType):

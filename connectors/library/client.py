@@ -46,6 +46,11 @@ REJECTED_CODES = frozenset({108, 123})
 RECORD_NOT_FOUND = 107
 
 
+def sierra_token_url(base_url: str) -> str:
+    """Sierra's token endpoint is `token` under its API root: wherever the API is, so is it."""
+    return base_url.rstrip("/") + "/token"
+
+
 @dataclass(frozen=True)
 class SierraToken:
     """Sierra's own token endpoint (`POST token`): HTTP Basic client key:secret,

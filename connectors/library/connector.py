@@ -16,9 +16,17 @@ import httpx
 from django.db.models import QuerySet
 
 from connectors import parsing
-from connectors.base import CitizenFetch, Connector, InvalidRecord, SourceInfo
+from connectors.base import (
+    CitizenFetch,
+    ConfigDefaults,
+    Connector,
+    InvalidRecord,
+    MeField,
+    SourceInfo,
+    SweepMode,
+)
 from connectors.library.catalogue import ACCOUNT, FINE, HOLD, LOAN
-from connectors.library.client import SierraClient
+from connectors.library.client import SierraClient, sierra_token_url
 from connectors.models import LIBRARY_PATRON_ID, LibraryLink
 from wallet import crypto
 from wallet.catalogue import Labels
@@ -134,12 +142,45 @@ class LibraryConnector(Connector):
     source = "library"
     labels = Labels("Kirjasto", "Bibliotek", "Library")
     kinds = (ACCOUNT, LOAN, HOLD, FINE)
+    me_fields = (
+        MeField(
+            "library_account",
+            ACCOUNT,
+            "LibraryAccount",
+            many=False,
+            children=(
+                MeField("loans", LOAN, "LibraryLoan"),
+                MeField("holds", HOLD, "LibraryHold"),
+                MeField("fines", FINE, "LibraryFine"),
+            ),
+        ),
+    )
+    sweep_modes = frozenset({SweepMode.FULL, SweepMode.INCREMENTAL})
     info = SourceInfo(
         controller="City of Helsinki, Culture and Leisure Division (Helsinki City Library)",
         lawful_basis="Performance of a contract (library card terms), GDPR art. 6(1)(b)",
         purpose="Library loans, holds and fees",
         retention="Three years after the last use of the card",
     )
+
+    def config_defaults(self) -> ConfigDefaults:
+        """Sierra's own API client (key and secret), not the city's provider; the token URL
+        follows the effective base URL (token_url_for)."""
+        conf = self.settings
+        return ConfigDefaults(
+            base_url=conf["BASE_URL"].rstrip("/") + "/",
+            token_url="",
+            client_id=conf["CLIENT_KEY"],
+            client_secret=conf["CLIENT_SECRET"],
+        )
+
+    def token_url_for(self, *, base_url: str, default: str) -> str:
+        """Wherever the API is (an admin's base URL included), its token endpoint is too."""
+        return sierra_token_url(base_url)
+
+    def needs_citizen_link(self, citizen: Citizen) -> bool:
+        """The library knows patrons by its own id: a citizen links their card first."""
+        return not LibraryLink.objects.filter(citizen=citizen).exists()
 
     def eligible_citizens(self) -> QuerySet[Citizen]:
         return Citizen.objects.filter(is_active=True, library_link__isnull=False)

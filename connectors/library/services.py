@@ -3,8 +3,8 @@
 The wallet keeps the patron id (sealed, with a blind index) and a blind index of the barcode;
 it never stores the PIN, and neither value is logged.
 
-Attempts are limited per citizen and per card (LIBRARY_LINK_ATTEMPTS in a window of
-LIBRARY_LINK_WINDOW_MINUTES), so neither one account trying many cards nor many accounts trying
+Attempts are limited per citizen and per card (LINK_ATTEMPTS in a window of LINK_WINDOW_MINUTES,
+the library's own settings), so neither one account trying many cards nor many accounts trying
 one card gets more guesses. Each attempt is counted, on a locked counter row, before the library
 is asked: parallel attempts queue on the row instead of all passing one read of the count. A
 link clears both counters, so a citizen's typos do not hold up their next action.
@@ -18,12 +18,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import httpx
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors.library.client import SierraClient
-from connectors.library.connector import barcode_index, patron_index
+from connectors.library.connector import LibraryConnector, barcode_index, patron_index
 from connectors.models import LIBRARY_PATRON_ID, LibraryLink, LinkAttempt, LinkAttemptCounter
 from connectors.tasks import citizen_sync_enqueue
 from connectors.transport import client_timeout
@@ -77,10 +76,15 @@ def _counter_keys(citizen: Citizen, barcode: str) -> list[tuple[str, str]]:
     ]
 
 
+def _link_setting(key: str) -> int:
+    value: int = LibraryConnector().settings[key]
+    return value
+
+
 def _forget_ended_windows(now: datetime) -> None:
     """Delete counters whose window has ended. Rows an attempt holds are skipped, never waited
     for, so this cannot deadlock with a reservation."""
-    window = timedelta(minutes=settings.LIBRARY_LINK_WINDOW_MINUTES)
+    window = timedelta(minutes=_link_setting("LINK_WINDOW_MINUTES"))
     with transaction.atomic():
         ended = LinkAttemptCounter.objects.filter(window_start__lte=now - window)
         pks = list(
@@ -94,14 +98,14 @@ def _reserve(*, kind: str, key: str, now: datetime) -> datetime | None:
     window ends. The counter row stays locked until the count is written, and the count is
     committed before the library is asked (durable: never inside a caller's transaction, whose
     rollback on a wrong PIN would take the count back)."""
-    window = timedelta(minutes=settings.LIBRARY_LINK_WINDOW_MINUTES)
+    window = timedelta(minutes=_link_setting("LINK_WINDOW_MINUTES"))
     with transaction.atomic(durable=True):
         counter, _ = LinkAttemptCounter.objects.select_for_update().get_or_create(
             kind=kind, key=key, defaults={"window_start": now}
         )
         if counter.window_start <= now - window:
             counter.window_start, counter.attempts = now, 0
-        if counter.attempts >= settings.LIBRARY_LINK_ATTEMPTS:
+        if counter.attempts >= _link_setting("LINK_ATTEMPTS"):
             return counter.window_start + window
         counter.attempts += 1
         counter.save(update_fields=["window_start", "attempts"])

@@ -8,7 +8,12 @@ MEMBERSHIP = RecordKind(
         CatalogueField(
             "membership_number", Labels("Jäsennumero", "Medlemsnummer", "Membership number")
         ),
-        CatalogueField("status", Labels("Tila", "Status", "Status")),
+        CatalogueField(
+            "status",
+            Labels("Tila", "Status", "Status"),
+            ValueType.ENUM,
+            choices=("ACTIVE", "PENDING", "RENEWING", "EXPIRED"),
+        ),
         CatalogueField(
             "expiration", Labels("Voimassa asti", "Giltig till", "Valid until"), ValueType.DATE
         ),
@@ -49,8 +54,15 @@ MEMBERSHIP = RecordKind(
         CatalogueField(
             "additional_contact_persons",
             Labels("Muut yhteyshenkilöt", "Andra kontaktpersoner", "Additional contact persons"),
-            ValueType.LIST,
+            ValueType.OBJECT_LIST,
             sensitive=True,
+            type_name="ContactPerson",
+            sub_fields=(
+                CatalogueField("first_name", Labels("Etunimi", "Förnamn", "First name")),
+                CatalogueField("last_name", Labels("Sukunimi", "Efternamn", "Last name")),
+                CatalogueField("phone", Labels("Puhelin", "Telefon", "Phone")),
+                CatalogueField("email", Labels("Sähköposti", "E-post", "Email")),
+            ),
         ),
     ),
 )

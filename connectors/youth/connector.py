@@ -9,19 +9,25 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from django.conf import settings
 
 from connectors import parsing
-from connectors.base import CitizenFetch, Connector, InvalidRecord, SourceInfo
-from connectors.config import effective_config
+from connectors.base import CitizenFetch, GraphQLConnector, InvalidRecord, MeField, SourceInfo
 from connectors.relay import to_global_id
-from connectors.transport import GraphQLTransport
+from connectors.transport import GraphQLErrorConvention
 from connectors.youth.catalogue import MEMBERSHIP
 from wallet.catalogue import Labels
 from wallet.models import Citizen
 from wallet.services import UpstreamRecord
 
-MEMBERSHIP_STATUSES = {"ACTIVE", "PENDING", "RENEWING", "EXPIRED"}
+MEMBERSHIP_STATUSES = frozenset(MEMBERSHIP.field("status").choices)
+
+# The youth-membership service types its errors under `extensions.code`.
+YOUTH_ERRORS = GraphQLErrorConvention(
+    key="code",
+    token_expired=frozenset({"TOKEN_EXPIRED_ERROR"}),
+    permanent=frozenset({"PERMISSION_DENIED_ERROR", "OBJECT_DOES_NOT_EXIST_ERROR"}),
+    transient=frozenset({"GENERAL_ERROR"}),
+)
 
 YOUTH_PROFILE_QUERY = """
 query WalletYouthProfile($id: ID!) {
@@ -92,21 +98,21 @@ def parse_youth_profile(node: Any) -> UpstreamRecord:
     )
 
 
-class YouthConnector(Connector):
+class YouthConnector(GraphQLConnector):
+    """The service has no changed-since filter: full sweeps only (an incremental sweep of this
+    source covers everyone)."""
+
     source = "youth"
     labels = Labels("Nuorisopalvelut", "Ungdomstjänster", "Youth services")
     kinds = (MEMBERSHIP,)
+    me_fields = (MeField("youth_membership", MEMBERSHIP, "YouthMembership", many=False),)
+    errors = YOUTH_ERRORS
     info = SourceInfo(
         controller="City of Helsinki, Culture and Leisure Division (youth services)",
         lawful_basis="Performance of a contract (youth centre membership), GDPR art. 6(1)(b)",
         purpose="Youth centre membership cards and guardian approval",
         retention="Until the membership has expired for two years",
     )
-
-    def transport(self) -> GraphQLTransport:
-        return GraphQLTransport(
-            config=effective_config(self.source), scope=settings.YOUTH_API_SCOPE
-        )
 
     def fetch_citizen(self, *, citizen: Citizen, client: httpx.Client) -> CitizenFetch:
         data = self.transport().execute(

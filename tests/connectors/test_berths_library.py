@@ -11,6 +11,7 @@ from connectors.library.connector import linked_patron_id
 from connectors.library.services import LinkError, library_card_link
 from connectors.models import LibraryLink, LinkAttempt, SyncRun
 from sandbox.demo import EERO, EERO_BOAT, EERO_LEASE, EERO_LIBRARY, SOFIA, SOFIA_LIBRARY
+from tests.connector_settings import connector_settings
 from wallet.models import DataRecord
 from wallet.selectors import citizen_wallet
 from wallet.services import citizen_get_or_create
@@ -71,7 +72,7 @@ def test_linking_a_library_card_stores_the_patron_id_sealed_and_never_the_pin(sa
 
 
 def test_wrong_pin_is_a_clear_error_and_attempts_are_limited(sandbox, settings):
-    settings.LIBRARY_LINK_ATTEMPTS = 3
+    connector_settings(settings, "library", LINK_ATTEMPTS=3)
     sofia = _citizen(sandbox, SOFIA)
     for _ in range(3):
         with pytest.raises(LinkError) as wrong:

@@ -78,8 +78,8 @@ def crowded_sandbox(django_db_blocker):
     with start_sandbox(
         wallet_client_secret=settings.OIDC_RP_CLIENT_SECRET,
         connector_client_secret=settings.CONNECTOR_CLIENT_SECRET,
-        library_client_key=settings.LIBRARY_CLIENT_KEY,
-        library_client_secret=settings.LIBRARY_CLIENT_SECRET,
+        library_client_key=settings.CONNECTORS["library"]["CLIENT_KEY"],
+        library_client_secret=settings.CONNECTORS["library"]["CLIENT_SECRET"],
         citizens=30,
         extra_env={"SANDBOX_FAULT_TIMEOUT_SECONDS": "3"},
     ) as running:

@@ -16,6 +16,7 @@ from connectors.library.services import LinkError, library_card_link
 from connectors.models import ConnectorConfig, SyncRun
 from sandbox.demo import SOFIA, SOFIA_LIBRARY
 from sandbox.library.demo import LETTER_PIN_LIBRARY
+from tests.connector_settings import connector_settings
 from tests.factories import CitizenFactory
 from wallet.models import Citizen
 from wallet.selectors import citizen_wallet
@@ -55,7 +56,9 @@ def case_sensitivity_sent(monkeypatch) -> list[object]:
 def test_an_admin_base_url_takes_its_token_from_the_same_library(sandbox, settings):
     # given: the environment names a URL with no library behind it (a 404 for every path), and
     # the admin's row points at the simulator, without a token URL of its own
-    settings.LIBRARY_API_URL = f"{sandbox.base_url}/elsewhere/iii/sierra-api/v6/"
+    connector_settings(
+        settings, "library", BASE_URL=f"{sandbox.base_url}/elsewhere/iii/sierra-api/v6/"
+    )
     _library_config(base_url=sandbox.library_base_url, token_url="")
     sofia = _citizen(sandbox, SOFIA)
 
@@ -68,7 +71,9 @@ def test_an_admin_base_url_takes_its_token_from_the_same_library(sandbox, settin
 
 
 def test_the_library_token_url_follows_the_effective_base_url(sandbox, settings):
-    settings.LIBRARY_API_URL = f"{sandbox.base_url}/elsewhere/iii/sierra-api/v6/"
+    connector_settings(
+        settings, "library", BASE_URL=f"{sandbox.base_url}/elsewhere/iii/sierra-api/v6/"
+    )
     _library_config(base_url=sandbox.library_base_url, token_url="")
     assert effective_config("library").token_url == sandbox.library_token_url
     # an admin's own token URL still wins; a blank row falls back to the environment's URLs

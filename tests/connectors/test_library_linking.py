@@ -26,6 +26,7 @@ from django.utils import timezone
 from connectors.library.services import LinkError, library_card_link
 from connectors.models import LibraryLink, LinkAttemptCounter
 from sandbox.demo import SOFIA, SOFIA_LIBRARY
+from tests.connector_settings import connector_settings
 from tests.factories import CitizenFactory
 from wallet.models import Citizen
 from wallet.services import citizen_get_or_create
@@ -111,7 +112,9 @@ def _race(attempts: list[tuple[Citizen, str]], *, barcode: str) -> list[str]:
 
 def _window_end(kind: str, key: str) -> datetime:
     counter = LinkAttemptCounter.objects.get(kind=kind, key=key)
-    return counter.window_start + timedelta(minutes=django_settings.LIBRARY_LINK_WINDOW_MINUTES)
+    return counter.window_start + timedelta(
+        minutes=django_settings.CONNECTORS["library"]["LINK_WINDOW_MINUTES"]
+    )
 
 
 def _assert_says_when(
@@ -127,7 +130,7 @@ def _assert_says_when(
 
 def _end_the_windows() -> None:
     """Move every counter's window back by its length: as if that much time had passed."""
-    window = timedelta(minutes=django_settings.LIBRARY_LINK_WINDOW_MINUTES)
+    window = timedelta(minutes=django_settings.CONNECTORS["library"]["LINK_WINDOW_MINUTES"])
     LinkAttemptCounter.objects.update(window_start=F("window_start") - window)
 
 
@@ -136,7 +139,8 @@ def test_parallel_wrong_pins_for_one_card_reach_the_library_at_most_the_limit(
     postgres, sandbox, settings, validations, citizens
 ):
     # given sofia and maybe others, each with a share of 30 wrong PINs for sofia's card
-    assert (settings.LIBRARY_LINK_ATTEMPTS, settings.LIBRARY_LINK_WINDOW_MINUTES) == (5, 15)
+    limits = settings.CONNECTORS["library"]
+    assert (limits["LINK_ATTEMPTS"], limits["LINK_WINDOW_MINUTES"]) == (5, 15)
     sofia = _sofia(sandbox)
     people = [sofia, *(CitizenFactory() for _ in range(citizens - 1))]
     attempts = [(people[n % citizens], f"{n:04d}") for n in range(THREADS)]
@@ -148,17 +152,17 @@ def test_parallel_wrong_pins_for_one_card_reach_the_library_at_most_the_limit(
     # then at most the limit reached the library, each a wrong PIN; the rest were locked out
     answered = validations.answered()
     assert len(answered) == validations.sent, "the library saw what the wallet sent"
-    assert validations.sent == settings.LIBRARY_LINK_ATTEMPTS
-    assert answered == ["400"] * settings.LIBRARY_LINK_ATTEMPTS
+    assert validations.sent == limits["LINK_ATTEMPTS"]
+    assert answered == ["400"] * limits["LINK_ATTEMPTS"]
     assert set(answers) <= WRONG_OR_LOCKED, answers
-    assert answers.count("WRONG_CREDENTIALS") == settings.LIBRARY_LINK_ATTEMPTS
-    assert answers.count("RATE_LIMITED") == THREADS - settings.LIBRARY_LINK_ATTEMPTS
+    assert answers.count("WRONG_CREDENTIALS") == limits["LINK_ATTEMPTS"]
+    assert answers.count("RATE_LIMITED") == THREADS - limits["LINK_ATTEMPTS"]
     card = LinkAttemptCounter.objects.get(kind=LinkAttemptCounter.Kind.CARD)
-    assert card.attempts == settings.LIBRARY_LINK_ATTEMPTS
+    assert card.attempts == limits["LINK_ATTEMPTS"]
 
     # and the right PIN is refused too until the window ends, without asking the library
     assert _answer(sofia, SOFIA_LIBRARY.barcode, SOFIA_LIBRARY.pin) == "RATE_LIMITED"
-    assert validations.sent == settings.LIBRARY_LINK_ATTEMPTS
+    assert validations.sent == limits["LINK_ATTEMPTS"]
 
     # when the window has ended, the right PIN links
     _end_the_windows()
@@ -173,7 +177,7 @@ def test_parallel_wrong_pins_for_one_card_reach_the_library_at_most_the_limit(
 def test_a_card_locked_by_others_refuses_even_the_right_pin_without_asking_the_library(
     sandbox, settings, validations
 ):
-    settings.LIBRARY_LINK_ATTEMPTS = 2
+    connector_settings(settings, "library", LINK_ATTEMPTS=2)
     for _ in range(2):
         assert _answer(CitizenFactory(), SOFIA_LIBRARY.barcode, "0000") == "WRONG_CREDENTIALS"
     sofia = _sofia(sandbox)
@@ -198,7 +202,7 @@ def test_a_card_locked_by_others_refuses_even_the_right_pin_without_asking_the_l
 
 
 def test_one_citizen_trying_many_cards_is_locked_out(sandbox, settings, validations):
-    settings.LIBRARY_LINK_ATTEMPTS = 3
+    connector_settings(settings, "library", LINK_ATTEMPTS=3)
     sofia = _sofia(sandbox)
     for n in range(3):
         assert _answer(sofia, f"2999999999990{n}", "0000") == "WRONG_CREDENTIALS"
@@ -208,7 +212,7 @@ def test_one_citizen_trying_many_cards_is_locked_out(sandbox, settings, validati
 
 
 def test_locking_out_says_the_same_whether_or_not_the_card_exists(sandbox, settings):
-    settings.LIBRARY_LINK_ATTEMPTS = 1
+    connector_settings(settings, "library", LINK_ATTEMPTS=1)
     answers = {}
     for barcode in (SOFIA_LIBRARY.barcode, UNKNOWN_BARCODE):
         first, second = CitizenFactory(), CitizenFactory()
@@ -222,7 +226,7 @@ def test_locking_out_says_the_same_whether_or_not_the_card_exists(sandbox, setti
 
 
 def test_a_link_clears_the_citizens_counter(sandbox, settings, validations):
-    settings.LIBRARY_LINK_ATTEMPTS = 3
+    connector_settings(settings, "library", LINK_ATTEMPTS=3)
     sofia = _sofia(sandbox)
     for _ in range(2):
         assert _answer(sofia, SOFIA_LIBRARY.barcode, "0000") == "WRONG_CREDENTIALS"
@@ -238,7 +242,7 @@ def test_a_link_clears_the_citizens_counter(sandbox, settings, validations):
 
 
 def test_ended_windows_start_again_and_are_cleaned_up(sandbox, settings):
-    settings.LIBRARY_LINK_ATTEMPTS = 1
+    connector_settings(settings, "library", LINK_ATTEMPTS=1)
     sofia, other = _sofia(sandbox), CitizenFactory()
     assert _answer(sofia, SOFIA_LIBRARY.barcode, "0000") == "WRONG_CREDENTIALS"
     assert _answer(other, UNKNOWN_BARCODE, "0000") == "WRONG_CREDENTIALS"
@@ -255,7 +259,7 @@ def test_ended_windows_start_again_and_are_cleaned_up(sandbox, settings):
 
 
 def test_counters_and_logs_hold_neither_barcode_nor_pin(sandbox, settings, caplog):
-    settings.LIBRARY_LINK_ATTEMPTS = 1
+    connector_settings(settings, "library", LINK_ATTEMPTS=1)
     caplog.set_level(logging.DEBUG)
     sofia = _sofia(sandbox)
     pin = "0987"
@@ -272,7 +276,7 @@ def test_counters_and_logs_hold_neither_barcode_nor_pin(sandbox, settings, caplo
 
 
 def test_locked_out_mutation_says_when_to_try_again(sandbox, settings, client):
-    settings.LIBRARY_LINK_ATTEMPTS = 1
+    connector_settings(settings, "library", LINK_ATTEMPTS=1)
     sofia = _sofia(sandbox)
     client.force_login(sofia)
     mutation = (

@@ -11,6 +11,7 @@ from django.test import Client
 
 from connectors.models import LibraryLink, LinkAttemptCounter, SyncRun
 from sandbox.demo import AINO, SOFIA, SOFIA_LIBRARY
+from tests.connector_settings import connector_settings
 from tests.factories import CitizenFactory
 from wallet.services import citizen_get_or_create
 
@@ -99,7 +100,7 @@ def test_linking_a_card_on_the_page_then_loans_show(sandbox):
 
 
 def test_a_wrong_pin_is_explained_and_the_lockout_says_when(sandbox, settings):
-    settings.LIBRARY_LINK_ATTEMPTS = 2
+    connector_settings(settings, "library", LINK_ATTEMPTS=2)
     sofia = _demo(sandbox, SOFIA)
     browser = _browser(sofia)
     wrong = {"barcode": SOFIA_LIBRARY.barcode, "pin": "0000"}
@@ -129,7 +130,8 @@ def test_an_empty_form_is_explained_without_asking_the_library(sandbox):
 
 
 def test_the_library_down_is_a_clear_message(sandbox, settings):
-    settings.LIBRARY_API_URL = "http://127.0.0.1:9/sierra/"  # nothing listens there
+    # nothing listens there
+    connector_settings(settings, "library", BASE_URL="http://127.0.0.1:9/sierra/")
     from connectors.config import config_cache_clear
 
     config_cache_clear()

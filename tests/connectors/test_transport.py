@@ -12,11 +12,11 @@ from connectors.library.client import sierra_error
 from connectors.library.services import library_card_link
 from connectors.models import SyncRun
 from connectors.transport import (
-    YOUTH_ERRORS,
     AccessToken,
     GraphQLErrorConvention,
     ServiceTokens,
 )
+from connectors.youth.connector import YOUTH_ERRORS
 from sandbox.demo import AINO, EERO, EERO_LIBRARY
 from wallet.models import DataRecord
 from wallet.services import citizen_get_or_create

@@ -246,6 +246,7 @@ def test_callback_failure_is_the_sign_in_failed_page(
         assert "Sign in" in browser.get(f"{live_server.url}/").text  # not signed in
 
 
+@pytest.mark.usefixtures("in_process_tasks")  # the real state signs in: its sync ends with it
 def test_callback_with_a_wrong_state_is_the_sign_in_failed_page(
     live_server, sandbox, browser_settings, caplog
 ):
@@ -302,8 +303,8 @@ def strict_sandbox_process(live_server):  # type: ignore[no-untyped-def]
     with start_sandbox(
         wallet_client_secret=django_settings.OIDC_RP_CLIENT_SECRET,
         connector_client_secret=django_settings.CONNECTOR_CLIENT_SECRET,
-        library_client_key=django_settings.LIBRARY_CLIENT_KEY,
-        library_client_secret=django_settings.LIBRARY_CLIENT_SECRET,
+        library_client_key=django_settings.CONNECTORS["library"]["CLIENT_KEY"],
+        library_client_secret=django_settings.CONNECTORS["library"]["CLIENT_SECRET"],
         extra_env={"SANDBOX_IDP_STRICT": "1", "SANDBOX_FAULT_TIMEOUT_SECONDS": "3"},
         redirect_uris=[f"{live_server.url}/oidc/callback/"],
         post_logout_uris=[f"{live_server.url}/"],

@@ -22,6 +22,7 @@ from django.views.debug import (
 )
 from django.views.decorators.debug import sensitive_variables
 
+from tests.connector_settings import connector_settings
 from wallet.error_reports import SUBSTITUTE, SecretsHiddenFilter
 
 
@@ -48,8 +49,8 @@ CLIENT_SECRETS = {
     "SECRET_KEY": "django-secret-" + os.urandom(16).hex(),
     "OIDC_RP_CLIENT_SECRET": "oidc-secret-" + os.urandom(16).hex(),
     "CONNECTOR_CLIENT_SECRET": "connector-secret-" + os.urandom(16).hex(),
-    "LIBRARY_CLIENT_SECRET": "library-secret-" + os.urandom(16).hex(),
 }
+LIBRARY_CLIENT_SECRET = "library-secret-" + os.urandom(16).hex()  # the library's own setting
 
 
 def _signing_key_body() -> list[str]:
@@ -66,6 +67,7 @@ SECRETS = [
     ENVIRONMENT_KEKS.partition(":")[2],
     DATABASE_PASSWORD,
     *CLIENT_SECRETS.values(),
+    LIBRARY_CLIENT_SECRET,
     *_signing_key_body(),
 ]
 
@@ -78,6 +80,7 @@ def secrets_configured(settings, monkeypatch):
     settings.WALLET_SIGNING_KEY = SIGNING_KEY
     for name, value in CLIENT_SECRETS.items():
         setattr(settings, name, value)
+    connector_settings(settings, "library", CLIENT_SECRET=LIBRARY_CLIENT_SECRET)
     # PASSWORD is hidden by name; the value must not show anywhere else either
     monkeypatch.setitem(settings.DATABASES["default"], "PASSWORD", DATABASE_PASSWORD)
 
@@ -263,8 +266,7 @@ def test_settings_and_meta_hide_by_name_and_value(rf, secrets_configured, settin
 
 
 def test_short_or_empty_secret_values_do_not_blank_the_page(rf, secrets_configured, settings):
-    settings.LIBRARY_CLIENT_SECRET = "s"
-    settings.LIBRARY_CLIENT_KEY = ""
+    connector_settings(settings, "library", CLIENT_SECRET="s", CLIENT_KEY="")
     request = rf.get("/", HTTP_ACCEPT="text/plain")
 
     page = _page_for_exception_in(_fail_holding_secrets, request).content.decode()

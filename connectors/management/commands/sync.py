@@ -1,4 +1,4 @@
-"""`manage.py sync --source youth|berths|library|all [--citizen SUB] [--incremental] [--json]`
+"""`manage.py sync --source <source>|all [--citizen SUB] [--incremental] [--json]`
 
 Exits 0 when every run succeeded, 1 otherwise. With a broker the sweep's chunks run on Celery
 workers and this command waits for them (up to --timeout seconds).
@@ -34,7 +34,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--source", required=True, choices=["youth", "berths", "library", "all"]
+            "--source", required=True, choices=[*(c.source for c in base.connectors()), "all"]
         )
         parser.add_argument("--citizen", metavar="SUB", help="only this citizen (their `sub`)")
         parser.add_argument("--issuer", default=None, help="the citizen's identity provider")
