@@ -9,12 +9,18 @@ class ConsentConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.conf import settings
+        from django.core.exceptions import ImproperlyConfigured
         from django.utils.translation import gettext_lazy
 
+        from consent import checks, conf  # noqa: F401 - checks registers the system check
         from consent.selectors import service_by_client_id
         from wallet.auth.principal import register_service_lookup
         from wallet.hooks import NavItem, nav_item_register
 
+        problems = conf.problems(getattr(settings, "CONSENT", {}))
+        if problems:  # a wrong setting stops start-up, not the first request that reads it
+            raise ImproperlyConfigured("; ".join(problems))
         register_service_lookup(service_by_client_id)
         nav_item_register(NavItem("consent-requests", gettext_lazy("Requests"), order=40))
         nav_item_register(NavItem("consents", gettext_lazy("Consents"), order=50))

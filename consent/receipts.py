@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
+from consent.conf import consent_setting
 from consent.models import Service, ServicePurpose
 from wallet import catalogue, signing
 
@@ -58,7 +59,7 @@ def receipt_build(
     }
     return {
         "version": RECEIPT_VERSION,
-        "jurisdiction": settings.WALLET_CONSENT_JURISDICTION,
+        "jurisdiction": consent_setting("JURISDICTION"),
         "consentTimestamp": int(given_at.timestamp()),
         "collectionMethod": COLLECTION_METHOD,
         "consentReceiptID": str(receipt_id),

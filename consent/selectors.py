@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent import rawsql
+from consent.conf import consent_setting
 from consent.models import (
     CONSENT_CONTENTS,
     CONSENT_RECEIPT,
@@ -35,7 +36,8 @@ from wallet.vault import Vault, citizen_reading_required
 
 # client id -> (valid until, the service or None): every API call asks, and the registry changes
 # rarely. A suspension still stops reads at once (the consents query checks it in the database);
-# a new or changed registration reaches other processes within WALLET_SERVICE_CACHE_SECONDS.
+# a new or changed registration reaches other processes within CONSENT["SERVICE_CACHE_SECONDS"]
+# (env WALLET_SERVICE_CACHE_SECONDS).
 _services_by_client: dict[str, tuple[float, Service | None]] = {}
 
 
@@ -48,7 +50,7 @@ def service_by_client_id(client_id: str) -> Service | None:
     service = client.service if client else None
     if len(_services_by_client) > 10_000:  # only valid tokens get here; bound it anyway
         _services_by_client.clear()
-    _services_by_client[client_id] = (now + settings.WALLET_SERVICE_CACHE_SECONDS, service)
+    _services_by_client[client_id] = (now + consent_setting("SERVICE_CACHE_SECONDS"), service)
     return service
 
 

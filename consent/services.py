@@ -19,6 +19,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from consent import receipts
+from consent.conf import consent_setting
 from consent.models import (
     CONSENT_CONTENTS,
     CONSENT_RECEIPT,
@@ -127,9 +128,9 @@ def consent_request_create(
             )
         if consent_expires_at <= now:
             raise ConsentError("The expiry is in the past.", code="INVALID", field="expiresAt")
-        if consent_expires_at > now + timedelta(days=settings.WALLET_CONSENT_MAX_DAYS):
+        if consent_expires_at > now + timedelta(days=consent_setting("MAX_DAYS")):
             raise ConsentError(
-                f"A consent can last at most {settings.WALLET_CONSENT_MAX_DAYS} days.",
+                f"A consent can last at most {consent_setting('MAX_DAYS')} days.",
                 code="INVALID",
                 field="expiresAt",
             )
@@ -147,7 +148,7 @@ def consent_request_create(
         redirect_uri=redirect_uri,
         citizen_hint_index=hint_index,
         created_at=now,
-        expires_at=now + timedelta(hours=settings.WALLET_CONSENT_REQUEST_TTL_HOURS),
+        expires_at=now + timedelta(hours=consent_setting("REQUEST_TTL_HOURS")),
     )
 
 
@@ -158,13 +159,13 @@ def _pending_limits_check(*, service: Service, hint_index: str, now: datetime) -
     )
     if hint_index and (
         pending.filter(citizen_hint_index=hint_index).count()
-        >= settings.WALLET_CONSENT_MAX_PENDING_PER_CITIZEN
+        >= consent_setting("MAX_PENDING_PER_CITIZEN")
     ):
         raise ConsentError(
             "This citizen already has too many open requests from you; wait for a decision.",
             code="RATE_LIMITED",
         )
-    if pending.count() >= settings.WALLET_CONSENT_MAX_PENDING_PER_SERVICE:
+    if pending.count() >= consent_setting("MAX_PENDING_PER_SERVICE"):
         raise ConsentError("You have too many open consent requests.", code="RATE_LIMITED")
 
 

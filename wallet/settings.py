@@ -372,20 +372,18 @@ SYNC_QUEUE = env.str("SYNC_QUEUE", default="celery")  # the Celery queue sweep c
 WALLET_ADMIN_ROLE_CLAIM = env.str("WALLET_ADMIN_ROLE_CLAIM", default="roles")
 WALLET_ADMIN_ROLE = env.str("WALLET_ADMIN_ROLE", default="wallet-admin")
 
-# Consent: how long a service's request waits for the citizen, the longest consent a service may
-# ask for, and the jurisdiction named in consent receipts.
-WALLET_CONSENT_REQUEST_TTL_HOURS = env.int("WALLET_CONSENT_REQUEST_TTL_HOURS", default=72)
-WALLET_CONSENT_MAX_DAYS = env.int("WALLET_CONSENT_MAX_DAYS", default=730)
-WALLET_CONSENT_JURISDICTION = env.str("WALLET_CONSENT_JURISDICTION", default="FI")
-# How long a process remembers which client ids are registered services.
-WALLET_SERVICE_CACHE_SECONDS = env.float("WALLET_SERVICE_CACHE_SECONDS", default=10.0)
-# Open (undecided) requests a service may have for one hinted citizen, and in all.
-WALLET_CONSENT_MAX_PENDING_PER_CITIZEN = env.int(
-    "WALLET_CONSENT_MAX_PENDING_PER_CITIZEN", default=5
-)
-WALLET_CONSENT_MAX_PENDING_PER_SERVICE = env.int(
-    "WALLET_CONSENT_MAX_PENDING_PER_SERVICE", default=10_000
-)
+# The consent app's settings, in one entry (checked at start-up by consent/checks.py): how long a
+# service's request waits for the citizen, the longest consent a service may ask for, the
+# jurisdiction named in receipts, how long a process remembers which client ids are registered
+# services, and the open (undecided) requests a service may have for one hinted citizen and in all.
+CONSENT = {
+    "REQUEST_TTL_HOURS": env.int("WALLET_CONSENT_REQUEST_TTL_HOURS", default=72),
+    "MAX_DAYS": env.int("WALLET_CONSENT_MAX_DAYS", default=730),
+    "JURISDICTION": env.str("WALLET_CONSENT_JURISDICTION", default="FI"),
+    "SERVICE_CACHE_SECONDS": env.float("WALLET_SERVICE_CACHE_SECONDS", default=10.0),
+    "MAX_PENDING_PER_CITIZEN": env.int("WALLET_CONSENT_MAX_PENDING_PER_CITIZEN", default=5),
+    "MAX_PENDING_PER_SERVICE": env.int("WALLET_CONSENT_MAX_PENDING_PER_SERVICE", default=10_000),
+}
 # The longest an access-log append (every consented read) waits for a lock on the citizen's log
 # (PostgreSQL's lock_timeout while it waits): past it, the read fails with a clear error.
 WALLET_ACCESS_LOG_LOCK_TIMEOUT = env.float("WALLET_ACCESS_LOG_LOCK_TIMEOUT", default=10.0)

@@ -197,7 +197,7 @@ def test_erasure_ends_every_consent_and_the_service_finds_nobody():
 
 
 def test_a_service_cannot_flood_a_citizens_pending_list(settings):
-    settings.WALLET_CONSENT_MAX_PENDING_PER_CITIZEN = 2
+    settings.CONSENT = {**settings.CONSENT, "MAX_PENDING_PER_CITIZEN": 2}
     service = demo_services_seed()[0]
 
     def ask(hint):
