@@ -55,6 +55,7 @@ _FOCUSED = """() => {
   const style = getComputedStyle(el);
   return {
     tag: el.tagName.toLowerCase(), id: el.id, cls: el.className,
+    role: el.getAttribute('role') || '',
     text: (el.innerText || '').trim().slice(0, 40),
     outlineStyle: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth) || 0,
     boxShadow: style.boxShadow,
@@ -87,12 +88,15 @@ def keyboard_failures(page: Any, where: str, tabs: int = 8) -> list[str]:
         focused = page.evaluate(_FOCUSED)
         if focused is None:
             break
-        if focused["tag"] in ("a", "button", "input", "select", "textarea", "summary"):
+        # controls, and regions made focusable so a wide table scrolls from the keyboard
+        if focused["tag"] in ("a", "button", "input", "select", "textarea", "summary") or (
+            focused["role"] == "region"
+        ):
             checked += 1
             if not _visible_focus(focused):
                 problems.append(f"{where}: focus is not visible on {focused}")
     if checked == 0:
-        problems.append(f"{where}: Tab after the skip link reached no link or button")
+        problems.append(f"{where}: Tab after the skip link reached nothing focusable")
     return problems
 
 
