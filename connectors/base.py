@@ -30,12 +30,12 @@ from wallet.services import UpstreamRecord
 
 @dataclass(frozen=True)
 class SourceInfo:
-    """Why the city holds this data, shown to the citizen next to it."""
+    """Why the city holds this data, shown to the citizen next to it (in their language)."""
 
-    controller: str
-    lawful_basis: str
-    purpose: str
-    retention: str
+    controller: Labels
+    lawful_basis: Labels
+    purpose: Labels
+    retention: Labels
 
 
 @dataclass

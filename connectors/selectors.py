@@ -77,10 +77,10 @@ def citizen_sources(*, citizen: Citizen, connectors: list[base.Connector]) -> li
                 last_synced_at=good_run.finished_at if good_run else None,
                 status=latest.status if latest else None,
                 error_code=(latest.error_code or None) if latest else None,
-                controller=connector.info.controller,
-                lawful_basis=connector.info.lawful_basis,
-                purpose=connector.info.purpose,
-                retention=connector.info.retention,
+                controller=connector.info.controller.en,  # the API speaks English
+                lawful_basis=connector.info.lawful_basis.en,  # the API speaks English
+                purpose=connector.info.purpose.en,  # the API speaks English
+                retention=connector.info.retention.en,  # the API speaks English
             )
         )
     return result

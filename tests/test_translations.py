@@ -119,3 +119,20 @@ def test_every_catalogue_label_is_in_three_languages():
         if not (labels.fi.strip() and labels.sv.strip() and labels.en.strip())
     ]
     assert empty == []
+
+
+def test_every_source_says_why_it_holds_data_in_three_languages_and_names_its_choices():
+    from connectors import base
+
+    missing = []
+    for connector in base.connectors():
+        info = connector.info
+        for name in ("controller", "lawful_basis", "purpose", "retention"):
+            labels = getattr(info, name)
+            if not (labels.fi.strip() and labels.sv.strip() and labels.en.strip()):
+                missing.append(f"{connector.source}.info.{name}")
+        for kind in connector.kinds:
+            for field in kind.fields:
+                if field.choices and len(field.choice_labels) != len(field.choices):
+                    missing.append(f"{kind.id}.{field.key}: a label for each choice")
+    assert missing == []

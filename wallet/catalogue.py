@@ -38,6 +38,7 @@ class CatalogueField:
     sensitive: bool = False
     self_entered: bool = False
     choices: tuple[str, ...] = ()  # ENUM: the values it may take
+    choice_labels: tuple[Labels, ...] = ()  # ENUM: each choice as a person reads it, in order
     sub_fields: tuple[CatalogueField, ...] = ()  # OBJECT_LIST: each object's fields
     # ENUM and OBJECT_LIST: the name of the GraphQL enum or object type (default: derived from
     # the record type's name and the key, e.g. YouthMembershipStatus)
@@ -46,8 +47,17 @@ class CatalogueField:
     def __post_init__(self) -> None:
         if (self.value_type == ValueType.ENUM) != bool(self.choices):
             raise ValueError(f"{self.key}: choices go with ENUM, and ENUM needs choices")
+        if self.choice_labels and len(self.choice_labels) != len(self.choices):
+            raise ValueError(f"{self.key}: one label for each choice")
         if (self.value_type == ValueType.OBJECT_LIST) != bool(self.sub_fields):
             raise ValueError(f"{self.key}: sub_fields go with OBJECT_LIST, and it needs them")
+
+
+def choice_label(field: CatalogueField, value: object) -> Labels | None:
+    """The labels of an ENUM field's value, if the field has them and the value is a choice."""
+    if value in field.choices and field.choice_labels:
+        return field.choice_labels[field.choices.index(value)]
+    return None
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,9 @@ def display_value(field: catalogue.CatalogueField, value: Any) -> str:
         return _("Yes") if value else _("No")
     if isinstance(value, list):
         return "; ".join(_item(item) for item in value)
+    labels = catalogue.choice_label(field, value)
+    if labels is not None:
+        return localized(labels)
     try:
         if field.value_type == ValueType.DATE:
             return _date(value)

@@ -145,10 +145,27 @@ class BerthsConnector(GraphQLConnector):
     sweep_modes = frozenset({SweepMode.FULL, SweepMode.INCREMENTAL})
     errors = BERTHS_ERRORS
     info = SourceInfo(
-        controller="City of Helsinki, Culture and Leisure Division (sports services)",
-        lawful_basis="Performance of a contract (berth lease), GDPR art. 6(1)(b)",
-        purpose="Boat berth leases, invoicing and harbour operations",
-        retention="Six years after the lease ends (accounting law)",
+        controller=Labels(
+            "Helsingin kaupunki, kulttuurin ja vapaa-ajan toimiala (liikuntapalvelut)",
+            "Helsingfors stad, kultur- och fritidssektorn (idrottstjänster)",
+            "City of Helsinki, Culture and Leisure Division (sports services)",
+        ),
+        lawful_basis=Labels(
+            "Sopimuksen täytäntöönpano (venepaikan vuokrasopimus), tietosuoja-asetuksen "
+            "6 artiklan 1 kohdan b alakohta",
+            "Fullgörande av avtal (hyresavtal för båtplats), dataskyddsförordningen artikel 6.1 b",
+            "Performance of a contract (berth lease), GDPR art. 6(1)(b)",
+        ),
+        purpose=Labels(
+            "Venepaikkojen vuokraus, laskutus ja satamien toiminta",
+            "Uthyrning av båtplatser, fakturering och hamnverksamhet",
+            "Boat berth leases, invoicing and harbour operations",
+        ),
+        retention=Labels(
+            "Kuusi vuotta vuokrasopimuksen päättymisestä (kirjanpitolaki)",
+            "Sex år efter att hyresavtalet upphört (bokföringslagen)",
+            "Six years after the lease ends (accounting law)",
+        ),
     )
 
     def fetch_citizen(self, *, citizen: Citizen, client: httpx.Client) -> CitizenFetch:

@@ -157,10 +157,28 @@ class LibraryConnector(Connector):
     )
     sweep_modes = frozenset({SweepMode.FULL, SweepMode.INCREMENTAL})
     info = SourceInfo(
-        controller="City of Helsinki, Culture and Leisure Division (Helsinki City Library)",
-        lawful_basis="Performance of a contract (library card terms), GDPR art. 6(1)(b)",
-        purpose="Library loans, holds and fees",
-        retention="Three years after the last use of the card",
+        controller=Labels(
+            "Helsingin kaupunki, kulttuurin ja vapaa-ajan toimiala (Helsingin kaupunginkirjasto)",
+            "Helsingfors stad, kultur- och fritidssektorn (Helsingfors stadsbibliotek)",
+            "City of Helsinki, Culture and Leisure Division (Helsinki City Library)",
+        ),
+        lawful_basis=Labels(
+            "Sopimuksen täytäntöönpano (kirjastokortin käyttöehdot), tietosuoja-asetuksen "
+            "6 artiklan 1 kohdan b alakohta",
+            "Fullgörande av avtal (villkor för bibliotekskort), dataskyddsförordningen artikel "
+            "6.1 b",
+            "Performance of a contract (library card terms), GDPR art. 6(1)(b)",
+        ),
+        purpose=Labels(
+            "Kirjaston lainat, varaukset ja maksut",
+            "Bibliotekets lån, reservationer och avgifter",
+            "Library loans, holds and fees",
+        ),
+        retention=Labels(
+            "Kolme vuotta kortin viimeisestä käytöstä",
+            "Tre år efter att kortet senast användes",
+            "Three years after the last use of the card",
+        ),
     )
 
     def config_defaults(self) -> ConfigDefaults:

@@ -13,6 +13,12 @@ MEMBERSHIP = RecordKind(
             Labels("Tila", "Status", "Status"),
             ValueType.ENUM,
             choices=("ACTIVE", "PENDING", "RENEWING", "EXPIRED"),
+            choice_labels=(
+                Labels("Voimassa", "Giltigt", "Active"),
+                Labels("Odottaa hyväksyntää", "Väntar på godkännande", "Waiting for approval"),
+                Labels("Uusittavana", "Förnyas", "Being renewed"),
+                Labels("Päättynyt", "Utgånget", "Expired"),
+            ),
         ),
         CatalogueField(
             "expiration", Labels("Voimassa asti", "Giltig till", "Valid until"), ValueType.DATE

@@ -108,10 +108,27 @@ class YouthConnector(GraphQLConnector):
     me_fields = (MeField("youth_membership", MEMBERSHIP, "YouthMembership", many=False),)
     errors = YOUTH_ERRORS
     info = SourceInfo(
-        controller="City of Helsinki, Culture and Leisure Division (youth services)",
-        lawful_basis="Performance of a contract (youth centre membership), GDPR art. 6(1)(b)",
-        purpose="Youth centre membership cards and guardian approval",
-        retention="Until the membership has expired for two years",
+        controller=Labels(
+            "Helsingin kaupunki, kulttuurin ja vapaa-ajan toimiala (nuorisopalvelut)",
+            "Helsingfors stad, kultur- och fritidssektorn (ungdomstjänster)",
+            "City of Helsinki, Culture and Leisure Division (youth services)",
+        ),
+        lawful_basis=Labels(
+            "Sopimuksen täytäntöönpano (nuorisotalon jäsenyys), tietosuoja-asetuksen 6 artiklan "
+            "1 kohdan b alakohta",
+            "Fullgörande av avtal (medlemskap i ungdomsgård), dataskyddsförordningen artikel 6.1 b",
+            "Performance of a contract (youth centre membership), GDPR art. 6(1)(b)",
+        ),
+        purpose=Labels(
+            "Nuorisotalojen jäsenkortit ja huoltajan hyväksyntä",
+            "Medlemskort för ungdomsgårdar och vårdnadshavarens godkännande",
+            "Youth centre membership cards and guardian approval",
+        ),
+        retention=Labels(
+            "Kaksi vuotta jäsenyyden päättymisen jälkeen",
+            "Två år efter att medlemskapet har upphört",
+            "Until the membership has expired for two years",
+        ),
     )
 
     def fetch_citizen(self, *, citizen: Citizen, client: httpx.Client) -> CitizenFetch:

@@ -87,3 +87,19 @@ def test_values_are_shown_in_the_locales_format(language, date, when, amount, ye
         assert display_value(field(ValueType.BOOLEAN), True) == yes
         # what does not parse as its type is shown as sent, never an error
         assert display_value(field(ValueType.DATE), "someday") == "someday"
+
+
+def test_a_choice_is_shown_by_its_label_in_the_pages_language():
+    from django.utils import translation
+
+    from connectors.youth.catalogue import MEMBERSHIP
+    from wallet.display import display_value
+
+    status = MEMBERSHIP.field("status")
+    with translation.override("fi"):
+        assert display_value(status, "ACTIVE") == "Voimassa"
+    with translation.override("sv"):
+        assert display_value(status, "EXPIRED") == "Utgånget"
+    with translation.override("en"):
+        assert display_value(status, "PENDING") == "Waiting for approval"
+        assert display_value(status, "UNKNOWN_NEW_VALUE") == "UNKNOWN_NEW_VALUE"  # as sent

@@ -47,7 +47,8 @@ def document_prepare(
     """Parse and validate `query` (graphql-core's rules, then the wallet's limits), from the
     cache when it was valid before."""
     limits = Limits.from_settings()
-    key = (query, allow_introspection, limits)
+    # the schema too: a document valid against one schema is not against another
+    key = (schema, query, allow_introspection, limits)
     document = document_cache.get(key)
     if document is not None:
         return Prepared(document)

@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -142,6 +143,16 @@ def _is_client_error(error: GraphQLError) -> bool:
 
 @method_decorator(csrf_exempt, name="dispatch")
 class WalletGraphQLView(GraphQLView):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The schema named by settings.GRAPHENE now (graphene-django keeps the one it first read,
+        # in a settings object a setting change does not reach from its views module).
+        if "schema" not in kwargs:
+            configured = settings.GRAPHENE["SCHEMA"]
+            kwargs["schema"] = (
+                import_string(configured) if isinstance(configured, str) else configured
+            )
+        super().__init__(*args, **kwargs)
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         bearer_call = "Authorization" in request.headers
         if bearer_call:

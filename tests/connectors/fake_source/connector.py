@@ -74,10 +74,14 @@ class FakeConnector(Connector):
     me_fields = (MeField("fake_things", THING, "FakeThing"),)
     sweep_modes = frozenset({SweepMode.FULL})
     info = SourceInfo(
-        controller="Nobody (a test)",
-        lawful_basis="None: test data",
-        purpose="Proving the connector contract",
-        retention="The test's lifetime",
+        controller=Labels("Ei kukaan (testi)", "Ingen (ett test)", "Nobody (a test)"),
+        lawful_basis=Labels("Ei mitään: testidataa", "Ingen: testdata", "None: test data"),
+        purpose=Labels(
+            "Liitinsopimuksen todistaminen",
+            "Att bevisa kopplingsavtalet",
+            "Proving the connector contract",
+        ),
+        retention=Labels("Testin ajan", "Under testet", "The test's lifetime"),
     )
 
     def config_defaults(self) -> ConfigDefaults:
