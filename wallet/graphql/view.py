@@ -17,7 +17,6 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.utils.module_loading import import_string
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -28,6 +27,7 @@ from django.http import (
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
+from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
