@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from connectors import services
 from connectors.config import config_cache_clear, connector_secret_set
@@ -16,10 +18,12 @@ class ConnectorConfigForm(forms.ModelForm):
     new_client_secret = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Leave blank to keep the current secret. It is stored encrypted and never shown.",
+        help_text=_(
+            "Leave blank to keep the current secret. It is stored encrypted and never shown."
+        ),
     )
     clear_client_secret = forms.BooleanField(
-        required=False, help_text="Use the secret from the environment again."
+        required=False, help_text=_("Use the secret from the environment again.")
     )
 
     class Meta:
@@ -47,7 +51,9 @@ def _start_sweeps(
             messages.warning(request, str(exc))
         else:
             messages.info(
-                request, f"{config.source}: sweep {run.pk} {run.get_status_display().lower()}"
+                request,
+                gettext("%(source)s: sweep %(run)s %(status)s")
+                % {"source": config.source, "run": run.pk, "status": run.get_status_display()},
             )
 
 
@@ -57,7 +63,7 @@ class ConnectorConfigAdmin(admin.ModelAdmin):
     list_display = ("source", "enabled", "sweep_interval_minutes", "base_url", "has_client_secret")
     actions = ["sync_now_incremental", "sync_now_full"]
 
-    @admin.display(boolean=True, description="own secret")
+    @admin.display(boolean=True, description=_("own secret"))
     def has_client_secret(self, obj: ConnectorConfig) -> bool:
         return bool(obj.client_secret_sealed)
 
@@ -71,13 +77,13 @@ class ConnectorConfigAdmin(admin.ModelAdmin):
             connector_secret_set(config=obj, secret=form.cleaned_data["new_client_secret"])
         config_cache_clear()
 
-    @admin.action(description="Sync now: incremental sweep")
+    @admin.action(description=_("Sync now: incremental sweep"))
     def sync_now_incremental(
         self, request: HttpRequest, queryset: QuerySet[ConnectorConfig]
     ) -> None:
         _start_sweeps(request, queryset, incremental=True)
 
-    @admin.action(description="Sync now: full sweep")
+    @admin.action(description=_("Sync now: full sweep"))
     def sync_now_full(self, request: HttpRequest, queryset: QuerySet[ConnectorConfig]) -> None:
         _start_sweeps(request, queryset, incremental=False)
 

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy as _
 
 from consent.models import Service, ServiceClient, ServicePurpose
 from consent.selectors import service_cache_clear
@@ -27,7 +28,7 @@ class ServiceForm(forms.ModelForm):
         choices=_field_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="The fields this service may ask citizens for.",
+        help_text=_("The fields this service may ask citizens for."),
     )
 
     class Meta:
@@ -60,9 +61,11 @@ class ServiceForm(forms.ModelForm):
             try:
                 validate(line)
             except ValidationError:
-                raise ValidationError(f"Not a URL: {line}") from None
+                raise ValidationError(_("Not a URL: %(url)s") % {"url": line}) from None
             if "#" in line:
-                raise ValidationError(f"A redirect URI cannot have a fragment: {line}")
+                raise ValidationError(
+                    _("A redirect URI cannot have a fragment: %(url)s") % {"url": line}
+                )
         return text
 
 
@@ -100,6 +103,6 @@ class ServiceAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         service_cache_clear()  # this process at once; the others within the cache's lifetime
 
-    @admin.display(description="OIDC client ids")
+    @admin.display(description=_("OIDC client ids"))
     def client_ids(self, service: Service) -> str:
         return ", ".join(client.client_id for client in service.clients.all())
