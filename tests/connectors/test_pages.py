@@ -143,3 +143,33 @@ def test_the_library_down_is_a_clear_message(sandbox, settings):
     )
     assert "The library cannot be reached right now." in text
     config_cache_clear()
+
+
+def _front_page_queries(records: int) -> dict[str, int]:
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from wallet import services
+    from wallet.services import UpstreamRecord
+
+    citizen = CitizenFactory()
+    services.records_upsert(
+        citizen=citizen,
+        source="youth",
+        records=[
+            UpstreamRecord(kind="membership", external_id=f"{records}-{n}", payload={"status": "A"})
+            for n in range(records)
+        ],
+    )
+    browser = _browser(citizen)
+    captured = {alias: CaptureQueriesContext(connections[alias]) for alias in ("default", "keys")}
+    with captured["default"], captured["keys"]:
+        assert browser.get("/").status_code == 200
+    return {alias: len(context) for alias, context in captured.items()}
+
+
+def test_the_front_page_queries_stay_the_same_however_many_records():
+    one, many = _front_page_queries(1), _front_page_queries(8)
+    assert one == many
+    # session, citizen, profile with records, sources' runs, the library link; one key fetch
+    assert one == {"default": 5, "keys": 1}
