@@ -1,8 +1,9 @@
 """The field catalogue: every kind of data the wallet holds and every field in it.
 
 Each field has a stable dotted id `<source>.<kind>.<field>` (`profile.<field>` for the profile),
-labels in Finnish, Swedish and English and a sensitivity flag. Consents, receipts, exports and the
-GraphQL types are driven from here. Connectors register their kinds when their app loads.
+labels in Finnish, Swedish and English, a value type (an enum's choices with their labels, an
+object list's sub-fields) and a sensitivity flag. Consents, receipts, the pages and the GraphQL
+types are driven from here. The connectors register their sources' kinds as the registry loads.
 """
 
 from __future__ import annotations
