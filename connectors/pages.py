@@ -24,7 +24,7 @@ from connectors import base
 from connectors.errors import UpstreamError
 from connectors.library.services import LinkError, LinkErrorCode, library_card_link
 from connectors.models import LibraryLink, SyncRun
-from connectors.selectors import citizen_sources
+from connectors.selectors import citizen_newest_own_runs, citizen_sources
 from connectors.tasks import citizen_sync_enqueue
 from wallet.auth.pages import citizen_page
 from wallet.auth.principal import Principal
@@ -133,12 +133,7 @@ def refresh_status(request: HttpRequest, principal: Principal) -> HttpResponse:
     citizen's own since the refresh started."""
     started = request.session.get("refresh_started_at")
     since = datetime.fromisoformat(started) if started else None
-    runs = SyncRun.objects.filter(citizen=principal.citizen, mode=SyncRun.Mode.CITIZEN)
-    if since is not None:
-        runs = runs.filter(started_at__gte=since)
-    newest: dict[str, SyncRun] = {}
-    for run in runs.order_by("source", "-started_at"):
-        newest.setdefault(run.source, run)
+    newest = citizen_newest_own_runs(citizen=principal.citizen, since=since)
     sources = []
     for connector in base.connectors():
         latest = newest.get(connector.source)

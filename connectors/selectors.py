@@ -46,6 +46,15 @@ def _newest(runs: QuerySet[SyncRun], *partition: Any) -> QuerySet[SyncRun]:
     ).filter(newest=1)
 
 
+def citizen_newest_own_runs(*, citizen: Citizen, since: datetime | None) -> dict[str, SyncRun]:
+    """By source: the newest of the citizen's own syncs (not sweeps) started at or after
+    `since`. One query, however many runs."""
+    runs = SyncRun.objects.filter(citizen=citizen, mode=SyncRun.Mode.CITIZEN)
+    if since is not None:
+        runs = runs.filter(started_at__gte=since)
+    return {run.source: run for run in _newest(runs)}
+
+
 def citizen_sources(*, citizen: Citizen, connectors: list[base.Connector]) -> list[SourceStatus]:
     """Per source: when the citizen's data last came through (their own syncs and sweeps that
     covered everyone) and how the latest attempt went. One query, whatever the history: the

@@ -48,14 +48,15 @@ def problems(entry: Any) -> list[str]:
         declared = BY_KEY.get(key)
         if declared is None:
             continue
-        numeric = declared.type in (int, float)
-        if (
-            (numeric and (isinstance(value, bool) or not isinstance(value, int | float)))
-            or (declared.type is int and not isinstance(value, int))
-            or (declared.type is str and not isinstance(value, str))
-        ):
+        # an int does for a float; a bool is never a number here
+        accepted = (int, float) if declared.type is float else declared.type
+        if isinstance(value, bool) or not isinstance(value, accepted):
             found.append(f"CONSENT[{key!r}] ({declared.env}) must be {declared.type.__name__}")
-        elif numeric and declared.minimum is not None and value < declared.minimum:
+        elif (
+            isinstance(value, int | float)
+            and declared.minimum is not None
+            and value < declared.minimum
+        ):
             found.append(f"CONSENT[{key!r}] ({declared.env}) must be at least {declared.minimum}")
     if isinstance(entry.get("JURISDICTION"), str) and not entry["JURISDICTION"].strip():
         found.append("CONSENT['JURISDICTION'] (WALLET_CONSENT_JURISDICTION) must not be empty")

@@ -33,9 +33,10 @@ GETTEXT_CALLS = {
     "npgettext_lazy": 1,
 }
 # templatize writes each {% translate %} / {% blocktranslate %} as a gettext call
+QUOTED = r"""u?(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
 TEMPLATIZED = re.compile(
-    r"\b(?P<call>gettext|pgettext|ngettext|npgettext)\("
-    r"u?'(?P<first>(?:[^'\\]|\\.)*)'(?:\s*,\s*u?'(?P<second>(?:[^'\\]|\\.)*)')?"
+    rf"\b(?P<call>gettext|pgettext|ngettext|npgettext|_)\("  # `_("...")` from a tag's argument
+    rf"(?P<first>{QUOTED})(?:\s*,\s*(?P<second>{QUOTED}))?"
 )
 
 
@@ -54,17 +55,13 @@ def _from_python(path: Path) -> set[str]:
     return found
 
 
-def _unescape(text: str) -> str:
-    return text.encode("latin-1", "backslashreplace").decode("unicode_escape")
-
-
 def _from_template(path: Path) -> set[str]:
     source = templatize(path.read_text(), origin=str(path))
     found = set()
     for match in TEMPLATIZED.finditer(source):
         # pgettext(context, message); gettext(message); ngettext(singular, plural, n)
         message = match["second"] if match["call"].startswith(("p", "np")) else match["first"]
-        found.add(_unescape(message))
+        found.add(ast.literal_eval(message))
     return found
 
 
@@ -88,6 +85,8 @@ def test_the_extraction_sees_templates_and_python():
     base = _from_template(ROOT / "wallet/templates/wallet/base.html")
     assert "Skip to content" in base and "Sign out" in base
     assert "My data" in _from_python(ROOT / "wallet/apps.py")
+    # a translated argument of a tag, as {% include ... with title=_("...") %}
+    assert "Check these fields" in _from_template(ROOT / "wallet/templates/wallet/profile.html")
 
 
 @pytest.mark.parametrize("app", APPS)

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from wallet.catalogue import Labels
 
@@ -67,27 +67,12 @@ def no_store_for_signed_in_middleware(get_response: Callable[[HttpRequest], Http
 
 @require_POST
 def language_set(request: HttpRequest) -> HttpResponse:
-    """The language switcher's form: remember the choice (cookie, and the account when signed
-    in) and go back to the page it came from."""
+    """The language switcher's form: Django's own view (the cookie, a safe way back), and the
+    choice kept on the account when someone is signed in."""
+    response = set_language(request)
     language = request.POST.get("language", "")
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "/"
-    response = HttpResponseRedirect(next_url)
-    if language not in LANGUAGE_CODES:
-        return response
     user = request.user
-    if user.is_authenticated and getattr(user, "language", None) != language:
+    if language in LANGUAGE_CODES and user.is_authenticated and user.language != language:
         user.language = language
         user.save(update_fields=["language"])
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        language,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
-    )
     return response

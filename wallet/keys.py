@@ -23,20 +23,27 @@ from wallet.db_router import KEYSTORE
 from wallet.models import AccessLogHead, Citizen, CitizenKey
 
 
-def citizen_key_create(*, citizen_id: UUID) -> crypto.CitizenCipher:
+def citizen_key_new(*, citizen_id: UUID) -> tuple[CitizenKey, crypto.CitizenCipher]:
+    """A first data key, wrapped under the newest KEK, not saved yet, and its cipher."""
     data_key = crypto.data_key_generate()
     kek_version, wrapped = crypto.data_key_wrap(
         data_key=data_key, citizen_id=citizen_id, generation=1
     )
+    key = CitizenKey(
+        citizen_id=citizen_id, generation=1, kek_version=kek_version, wrapped_key=wrapped
+    )
+    return key, crypto.CitizenCipher(citizen_id=citizen_id, generation=1, data_key=data_key)
+
+
+def citizen_key_create(*, citizen_id: UUID) -> crypto.CitizenCipher:
+    key, cipher = citizen_key_new(citizen_id=citizen_id)
     try:
         with transaction.atomic(using=KEYSTORE):
-            CitizenKey.objects.create(
-                citizen_id=citizen_id, generation=1, kek_version=kek_version, wrapped_key=wrapped
-            )
+            key.save(force_insert=True)
     except IntegrityError:
         # Another request created it first; theirs is the key.
         return cipher_from_key(CitizenKey.objects.get(citizen_id=citizen_id), generation=1)
-    return crypto.CitizenCipher(citizen_id=citizen_id, generation=1, data_key=data_key)
+    return cipher
 
 
 def cipher_from_key(key: CitizenKey | rawsql.KeyRow, *, generation: int) -> crypto.CitizenCipher:

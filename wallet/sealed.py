@@ -88,21 +88,12 @@ class SealedField:
 _FIELDS: list[SealedField] = []
 
 
-def field(
-    model: type[models.Model],
-    name: str,
-    *,
-    row: str = "pk",
-    per_citizen: bool = True,
-    citizen_field: str = "citizen",
-) -> SealedField:
-    """Declare a sealed column (once, beside its model)."""
-    declared = SealedField(
-        model, name, row=row, per_citizen=per_citizen, citizen_field=citizen_field
-    )
+def field(model: type[models.Model], name: str, **options: Any) -> SealedField:
+    """Declare a sealed column (once, beside its model); `options` as SealedField's."""
     for existing in _FIELDS:
         if (existing.model, existing.name) == (model, name):
             return existing
+    declared = SealedField(model, name, **options)
     _FIELDS.append(declared)
     return declared
 

@@ -194,6 +194,7 @@ LANGUAGES = [("fi", "Suomi"), ("sv", "Svenska"), ("en", "English")]
 LANGUAGE_COOKIE_NAME = "wallet_language"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_HTTPONLY = True
 # English dates as written in Finland (wallet/formats/en); Finnish and Swedish are Django's.
 FORMAT_MODULE_PATH = ["wallet.formats"]
 TIME_ZONE = "Europe/Helsinki"

@@ -175,14 +175,7 @@ def citizen_key_new(citizen_id: UUID) -> tuple[CitizenKey, Vault]:
     """A first data key for a citizen not saved yet, unsaved too: for bulk loaders (the
     benchmarks' seeding) that store thousands of citizens and their keys in a few statements.
     Store the key (in the key store) before anything sealed under it."""
-    data_key = crypto.data_key_generate()
-    kek_version, wrapped = crypto.data_key_wrap(
-        data_key=data_key, citizen_id=citizen_id, generation=1
-    )
-    key = CitizenKey(
-        citizen_id=citizen_id, generation=1, kek_version=kek_version, wrapped_key=wrapped
-    )
-    cipher = crypto.CitizenCipher(citizen_id=citizen_id, generation=1, data_key=data_key)
+    key, cipher = keys.citizen_key_new(citizen_id=citizen_id)
     return key, Vault(cipher)
 
 

@@ -34,6 +34,7 @@ def test_the_switcher_remembers_the_choice_on_the_account_across_browsers():
     switched = browser.post("/language/", {"language": "sv", "next": "/"})
     assert switched.status_code == 302 and switched["Location"] == "/"
     assert switched.cookies["wallet_language"].value == "sv"
+    assert switched.cookies["wallet_language"]["httponly"]
     citizen.refresh_from_db()
     assert citizen.language == "sv"
 
