@@ -48,6 +48,10 @@ CHAINED_MEMBERS = (
 )
 
 
+# A signature states what the wallet said when it signed; this machine's clock has no say in it.
+_OPTIONS = {"verify_aud": False, "verify_iat": False, "verify_exp": False, "verify_nbf": False}
+
+
 class Unusable(Exception):
     """The input cannot be verified at all (not JSON, another format, no keys)."""
 
@@ -98,7 +102,7 @@ def jws_claims(token: Any, keys: dict[str, jwt.PyJWK]) -> dict[str, Any]:
         raise ValueError("its algorithm is not its key's")
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, key.key, algorithms=[key.algorithm_name], options={"verify_aud": False}
+            token, key.key, algorithms=[key.algorithm_name], options=_OPTIONS
         )
     except jwt.InvalidSignatureError:
         raise ValueError("the signature does not verify") from None

@@ -177,7 +177,9 @@ def _access_log_entry(
     details = vault.open_json(ACCESS_LOG_DETAILS, row_id=row.seq, ciphertext=row.details)
     item = AccessLogItem(row.seq, row.created_at, row.service_id, row.consent_id, details)
     service = details.get("service") or {}
-    names = service.get("names")
+    names = service.get("names")  # entries older than the names have the English name only
+    if names:
+        names = {lang: str(names.get(lang, "")) for lang in ("fi", "sv", "en")}
     entry: dict[str, Any] = {
         "seq": row.seq,
         "at": iso(row.created_at),
@@ -185,7 +187,7 @@ def _access_log_entry(
             "id": str(row.service_id),
             "slug": service.get("slug"),
             "name": service.get("name"),
-            "names": {lang: names[lang] for lang in ("fi", "sv", "en")} if names else None,
+            "names": names or None,
         },
         "consentId": str(row.consent_id) if row.consent_id else None,
         "consentIds": [str(consent_id) for consent_id in item.consent_ids],

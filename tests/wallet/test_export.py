@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import re
+import uuid
 from typing import Any
 
 import jsonschema
@@ -351,6 +352,35 @@ def test_access_log_chain_is_recomputable_and_matches_the_stored_log(exported, c
     assert withdrawn["withheldFields"]  # asked for, refused: the withdrawal held
 
 
+def test_an_entry_written_before_names_and_consent_ids_is_exported_as_it_was():
+    from wallet.access_log import access_log_append
+    from wallet.vault import citizen_key_at
+
+    citizen, _ = citizen_get_or_create(issuer="https://idp.example", subject="old-log")
+    citizen_key_at(citizen_id=citizen.pk, generation=1)  # a first key, as a first consent makes
+    service_id, consent_id = uuid.uuid4(), uuid.uuid4()
+    old_details = {
+        "service": {"slug": "old-service", "name": "Old service"},
+        "fields": ["profile.email"],
+        "withheld": [],
+        "purposes": ["p"],
+        "request_id": "r-1",
+    }
+    access_log_append(
+        citizen=citizen, service_id=service_id, consent_id=consent_id, details=old_details
+    )
+    document = citizen_export(citizen=citizen)
+    validate(document)
+    [entry] = document["accessLog"]["entries"]
+    assert entry["service"] == {
+        "id": str(service_id),
+        "slug": "old-service",
+        "name": "Old service",
+        "names": None,
+    }
+    assert entry["consentIds"] == [str(consent_id)] and entry["recordCount"] is None
+
+
 def test_a_later_export_repeats_the_earlier_chain(citizen):
     """Nothing in an entry's chained members depends on when it was exported."""
     first = citizen_export(citizen=citizen)
@@ -525,6 +555,16 @@ def test_export_my_data_needs_a_citizen():
     body = response.json()
     assert body["data"]["exportMyData"] is None
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_one_export_per_operation(citizen):
+    """Each export opens everything: aliases cannot multiply it (as a logged read)."""
+    client = Client()
+    client.force_login(citizen)
+    twice = "mutation { a: exportMyData { errors { code } } b: exportMyData { errors { code } } }"
+    response = client.post("/graphql/", {"query": twice}, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "TOO_MANY_LOGGED_READS"
 
 
 def test_profile_page_offers_the_download(citizen):
