@@ -1,11 +1,15 @@
 """The consent app's members of the citizen's data export (wallet.export): `consents` (each with
-its status chain and its signed receipt) and `consentRequests`. Registered from
-ConsentConfig.ready() through wallet.hooks."""
+its status chain, its signed receipt and its ISO/IEC TS 27560 record) and `consentRequests`.
+Registered from ConsentConfig.ready() through wallet.hooks."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
+from consent.iso27560 import consent_record_of_view
 from consent.models import CONSENT_RECEIPT, ConsentRequest, Service
 from consent.selectors import (
     ConsentView,
@@ -37,7 +41,7 @@ def _purpose(snapshot: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _consent(view: ConsentView, vault: Vault) -> dict[str, Any]:
+def _consent(view: ConsentView, vault: Vault, now: datetime) -> dict[str, Any]:
     consent = view.consent
     statuses = list(consent.statuses.all())  # prefetched by citizen_consents
     digests = {status.pk: status.digest for status in statuses}
@@ -65,6 +69,8 @@ def _consent(view: ConsentView, vault: Vault) -> dict[str, Any]:
         ],
         "receiptId": str(consent.receipt_id),
         "receipt": vault.open_text(CONSENT_RECEIPT, row_id=consent.pk, ciphertext=consent.receipt),
+        # docs/consent-records.md; its own schema: docs/schemas/iso27560-consent-record-v1
+        "consentRecord": consent_record_of_view(view, now=now),
     }
 
 
@@ -74,7 +80,8 @@ def consents_export(citizen: Citizen, vault: Vault | None) -> list[dict[str, Any
     if not views:
         return []
     vault = vault or citizen_reading_required(citizen)  # a consent exists only under a key
-    return [_consent(view, vault) for view in views]
+    now = timezone.now()
+    return [_consent(view, vault, now) for view in views]
 
 
 def _consent_id(request: ConsentRequest) -> str | None:

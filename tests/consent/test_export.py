@@ -3,9 +3,13 @@ state, status chain and signed receipt; every request made to the citizen, in it
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
+import jsonschema
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from consent.models import Consent, ConsentRequest
@@ -14,6 +18,8 @@ from wallet import signing
 from wallet.export import citizen_export
 
 pytestmark = pytest.mark.django_db(databases="__all__")
+
+ISO_SCHEMA = "docs/schemas/iso27560-consent-record-v1.schema.json"
 
 
 @pytest.fixture
@@ -41,6 +47,20 @@ def test_consents_carry_their_state_chain_and_receipt(citizen):
         assert receipt["consentReceiptID"] == consent["receiptId"] == str(stored.receipt_id)
         assert receipt["piiPrincipalId"] == consent["pairwiseId"]
         assert receipt["services"][0]["purposes"][0]["piiCategory"] == consent["fields"]
+
+
+def test_each_consent_carries_its_iso_27560_record(citizen):
+    """The record `consent.iso27560` builds, valid against its own committed schema."""
+    schema = json.loads((Path(settings.BASE_DIR) / ISO_SCHEMA).read_text())
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    document = citizen_export(citizen=citizen)
+    for consent in document["consents"]:
+        record = consent["consentRecord"]
+        validator.validate(record)
+        assert consent["pairwiseId"] in json.dumps(record)
+        assert str(citizen.pk) not in json.dumps(record)  # the pairwise id only, as receipts
 
 
 def test_an_expired_consent_is_exported_as_expired(citizen):
