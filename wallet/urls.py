@@ -36,6 +36,8 @@ urlpatterns = [
     path("profile/", views.profile_edit, name="profile"),
     path("log/", pages.access_log_view, name="access-log"),
     path(".well-known/jwks.json", views.jwks, name="jwks"),
+    path("export/", views.export_download, name="export-download"),
+    path("export/schema/v<int:version>.json", views.export_schema, name="export-schema"),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("graphql/", WalletGraphQLView.as_view(), name="graphql"),
     path("gdpr-api/v1/profiles/<uuid:profile_id>", gdpr_api.gdpr_profile, name="gdpr-profile"),
