@@ -36,6 +36,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from wallet import services
 from wallet.auth import bearer
+from wallet.export import citizen_export
 from wallet.models import Citizen
 
 logger = logging.getLogger(__name__)
@@ -139,6 +140,34 @@ def _citizen(token: bearer.AccessToken) -> Citizen | None:
     return Citizen.objects.filter(issuer=settings.OIDC_ISSUER, subject=token.subject).first()
 
 
+# Members of the export that describe rather than hold the citizen's data (labels, types, why
+# the city holds a source), or that only a machine checks (signatures, digests, chain values):
+# the export keeps them; the profile service shows the citizen the data.
+_NOT_IN_TREE = frozenset(
+    {
+        "$schema",
+        "signature",
+        "label",
+        "type",
+        "sensitive",
+        "valueLabel",
+        "subFieldLabels",
+        "processing",
+        "chainedMembers",
+        "receipt",
+        "consentRecord",
+        "digest",
+        "previousDigest",
+        "mac",
+        "previousMac",
+        "chainHash",
+        "previousChainHash",
+    }
+)
+# What one item of a list is called, where dropping an "s" does not say it.
+_ITEM_KEYS = {"statusChain": "status", "entries": "entry", "consentIds": "consentId"}
+
+
 def node_key(name: str) -> str:
     """A tree key from an export key or a field id: `fetchedAt` -> FETCHED_AT,
     `youth.membership.status` -> YOUTH_MEMBERSHIP_STATUS."""
@@ -146,8 +175,16 @@ def node_key(name: str) -> str:
     for index, char in enumerate(name):
         if char.isupper() and index and name[index - 1].islower():
             out.append("_")
-        out.append("_" if char in ".-" else char.upper())
+        out.append("_" if char in ".-$" else char.upper())
     return "".join(out)
+
+
+def _item_key(list_key: str) -> str:
+    if list_key in _ITEM_KEYS:
+        return _ITEM_KEYS[list_key]
+    if list_key.endswith("ies"):
+        return list_key[:-3] + "y"
+    return list_key[:-1] if list_key.endswith("s") else list_key
 
 
 def _node_value(value: Any) -> str:
@@ -157,12 +194,15 @@ def _node_value(value: Any) -> str:
 
 
 def tree_node(key: str, value: Any) -> dict[str, Any] | None:
-    """The specification's node for one value of the export: objects and lists become
-    children, scalars values; empty values are left out (None when nothing is left)."""
+    """The specification's node for one member of the export: objects and lists become
+    children, scalars values (strings). A catalogue field's entry ({label, value, ...}) is its
+    value. Empty values are left out; None when nothing is left."""
+    if isinstance(value, Mapping) and "value" in value and "label" in value:
+        value = value["value"]
     if value is None or value == "" or value == [] or value == {}:
         return None
     if isinstance(value, Mapping):
-        children = [tree_node(k, v) for k, v in value.items()]
+        children = [tree_node(k, v) for k, v in value.items() if k not in _NOT_IN_TREE]
     elif isinstance(value, list | tuple):
         children = [tree_node(_item_key(key), item) for item in value]
     else:
@@ -171,13 +211,9 @@ def tree_node(key: str, value: Any) -> dict[str, Any] | None:
     return {"key": node_key(key), "children": kept} if kept else None
 
 
-def _item_key(list_key: str) -> str:
-    # `records` -> one RECORD each; `entries` -> ENTRY; `accessLog` lists keep their own name
-    if list_key.endswith("ies"):
-        return list_key[:-3] + "y"
-    if list_key.endswith("s"):
-        return list_key[:-1]
-    return list_key
+def gdpr_tree(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The citizen's export (wallet.export) as the GDPR API's tree."""
+    return tree_node(ROOT_KEY, document) or {"key": ROOT_KEY, "children": []}
 
 
 @csrf_exempt
@@ -218,10 +254,9 @@ def _query(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
     citizen = _citizen(token)
     if citizen is None:
         return HttpResponse(status=204)
-    document = services.citizen_export(citizen=citizen)
-    tree = tree_node(ROOT_KEY, document)
+    tree = gdpr_tree(citizen_export(citizen=citizen))
     logger.info("GDPR API: data of citizen %s given to client %s", citizen.pk, token.client_id)
-    return JsonResponse(tree or {"key": ROOT_KEY, "children": []})
+    return JsonResponse(tree)
 
 
 def _delete(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
