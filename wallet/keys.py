@@ -8,12 +8,12 @@ destroyed (committed) before the data is deleted.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 from uuid import UUID
 
+from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Field, Q
 from django.utils import timezone
@@ -76,7 +76,14 @@ class KekRotationSummary:
     already_current: int = 0
     failed: int = 0
     failed_citizens: list[str] = field(default_factory=list)
+    # Keys another writer changed between this rotation's read and its write (a data-key
+    # rotation, say): not overwritten, but left for the next pass, which reads them again.
+    changed_meanwhile: int = 0
+    # Keys still under an older KEK when the passes ran out: only keys written under an older
+    # KEK while the rotation ran (run it again), besides the failed ones.
+    left_behind: int = 0
     batches: int = 0
+    passes: int = 0
     data_rows_rewritten: int = 0
     seconds: float = 0.0
 
@@ -85,6 +92,12 @@ class KekRotationSummary:
 
 
 MAX_REPORTED_FAILURES = 50
+# A pass re-wraps every key it finds under an older KEK. The first finds them all; a second only
+# what was written meanwhile: a key created by a process that had not been given the new KEK
+# yet, behind the pass's position, or one another writer changed under it. It repeats while a
+# pass finds such work (keys that cannot be unwrapped are met again in each pass, not counted
+# twice), at most this often.
+MAX_PASSES = 3
 
 
 def _stale(version: int) -> Q:
@@ -93,103 +106,233 @@ def _stale(version: int) -> Q:
     )
 
 
-def _keys_not_at(version: int, batch_size: int) -> Iterator[list[CitizenKey]]:
-    """Batches of keys wrapped under another KEK version, by ascending citizen id (keyset
-    pagination: memory stays flat, and a rerun after an interruption picks up what is left)."""
-    after: UUID | None = None
-    while True:
-        query = CitizenKey.objects.filter(_stale(version)).order_by("citizen_id")
-        if after is not None:
-            query = query.filter(citizen_id__gt=after)
-        batch = list(query[:batch_size])
-        if not batch:
-            return
-        yield batch
-        after = batch[-1].citizen_id
+def kek_rotate(*, batch_size: int | None = None) -> KekRotationSummary:
+    """Re-wrap every data key under the newest KEK. No data row is read or written.
 
-
-def kek_rotate(*, batch_size: int = 1000) -> KekRotationSummary:
-    """Re-wrap every data key under the newest KEK. No data row is read or written."""
+    Batches follow the primary key (keyset pagination), so each costs the same at the
+    millionth citizen as at the first and a rerun after an interruption picks up what is left;
+    each batch is one SELECT and one UPDATE whatever its size (see `_store_rewrapped`). Every
+    row is written only if it still is what was read (a compare-and-swap), so a concurrent
+    data-key rotation or key creation is never overwritten."""
     started = time.perf_counter()
-    current = crypto.kek_provider().current().version
-    summary = KekRotationSummary(kek_version=current)
-    summary.already_current = CitizenKey.objects.exclude(_stale(current)).count()
+    batch_size = batch_size or settings.WALLET_KEK_ROTATION_BATCH_SIZE
+    rewrapper = crypto.KekRewrapper()
+    summary = KekRotationSummary(kek_version=rewrapper.version)
+    summary.already_current = CitizenKey.objects.exclude(_stale(rewrapper.version)).count()
     writes_elsewhere = _WriteCounter(exclude_table=CitizenKey._meta.db_table)
     with writes_elsewhere.watching():
-        for batch in _keys_not_at(current, batch_size):
-            rewrapped = []
-            for key in batch:
-                try:
-                    _rewrap(key)
-                except crypto.CryptoError:
-                    summary.failed += 1
-                    if len(summary.failed_citizens) < MAX_REPORTED_FAILURES:
-                        summary.failed_citizens.append(str(key.citizen_id))
-                    continue
-                rewrapped.append(key)
-            with transaction.atomic(using=KEYSTORE):
-                _store_rewrapped(rewrapped)
-            summary.rewrapped += len(rewrapped)
-            summary.batches += 1
+        work = True
+        while work and summary.passes < MAX_PASSES:
+            summary.passes += 1
+            work = _kek_rotate_pass(rewrapper, batch_size, summary)
+        if work:
+            summary.left_behind = (
+                CitizenKey.objects.filter(_stale(rewrapper.version)).count() - summary.failed
+            )
     summary.data_rows_rewritten = writes_elsewhere.count
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 
 
-REWRAP_FIELDS = [
+def _kek_rotate_pass(
+    rewrapper: crypto.KekRewrapper, batch_size: int, summary: KekRotationSummary
+) -> bool:
+    """One pass over the keys under older KEKs; True if it re-wrapped or met a changed key."""
+    failed: list[str] = []
+    failures = 0
+    work = False
+    after: UUID | None = None
+    while True:
+        rows = _stale_keys(rewrapper.version, after=after, limit=batch_size)
+        if not rows:
+            break
+        rewrapped = []
+        for row in rows:
+            try:
+                rewrapped.append(_rewrap(row, rewrapper))
+            except crypto.CryptoError:
+                failures += 1
+                if len(failed) < MAX_REPORTED_FAILURES:
+                    failed.append(str(row.citizen_id))
+        written = _store_rewrapped(rewrapped, kek_version=rewrapper.version)
+        summary.rewrapped += written
+        summary.changed_meanwhile += len(rewrapped) - written
+        summary.batches += 1
+        work = work or bool(rewrapped)
+        if len(rows) < batch_size:
+            break
+        after = rows[-1].citizen_id
+    summary.failed, summary.failed_citizens = failures, failed
+    return work
+
+
+_KEY_COLUMNS = (
+    "citizen_id",
+    "generation",
     "kek_version",
     "wrapped_key",
+    "pending_generation",
     "pending_kek_version",
     "pending_wrapped_key",
-    "wrapped_at",
-]
+)
 
 
-def _store_rewrapped(keys: list[CitizenKey]) -> None:
-    """One prepared UPDATE run for the whole batch: bulk_update's CASE expressions cost more
-    than the cryptography here."""
-    if not keys:
-        return
-    connection = connections[KEYSTORE]
-    quote = connection.ops.quote_name
-    fields = [cast(Field, CitizenKey._meta.get_field(name)) for name in REWRAP_FIELDS]
-    pk = CitizenKey._meta.pk
-    assert pk is not None
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    sql = (
-        f"UPDATE {quote(CitizenKey._meta.db_table)} SET {assignments} WHERE {quote(pk.column)} = %s"  # noqa: S608 - names from the model
-    )
-    rows = [
-        [f.get_db_prep_save(getattr(key, f.attname), connection) for f in fields]
-        + [pk.get_db_prep_value(key.pk, connection)]
-        for key in keys
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+def _column(name: str) -> str:
+    return rawsql.quoted(cast(Field, CitizenKey._meta.get_field(name)).column)
 
 
-def _rewrap(key: CitizenKey) -> None:
+_KEY_TABLE = rawsql.quoted(CitizenKey._meta.db_table)
+_STALE_KEYS = (
+    f"SELECT {', '.join(_column(name) for name in _KEY_COLUMNS)} FROM {_KEY_TABLE} "  # noqa: S608 - names from the model
+    f"WHERE ({_column('kek_version')} <> %s OR {_column('pending_kek_version')} <> %s) "
+    "{after}"
+    f"ORDER BY {_column('citizen_id')} LIMIT %s"
+)
+_STALE_KEYS_FIRST = _STALE_KEYS.format(after="")
+_STALE_KEYS_AFTER = _STALE_KEYS.format(after=f"AND {_column('citizen_id')} > %s ")
+
+
+def _stale_keys(version: int, *, after: UUID | None, limit: int) -> list[rawsql.KeyRow]:
+    """The next `limit` keys wrapped (or with a pending key wrapped) under another KEK version,
+    by ascending citizen id after `after`: an index range scan, the same at any position."""
+    keystore = connections[KEYSTORE]
+    with keystore.cursor() as cursor:
+        if after is None:
+            cursor.execute(_STALE_KEYS_FIRST, [version, version, limit])
+        else:
+            cursor.execute(
+                _STALE_KEYS_AFTER, [version, version, rawsql.uuid_param(after, keystore), limit]
+            )
+        return [rawsql.KeyRow(rawsql.as_uuid(row[0]), *row[1:]) for row in cursor.fetchall()]  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class _Rewrapped:
+    """A key as it was read (to compare before writing) and its newly wrapped values."""
+
+    read: rawsql.KeyRow
+    wrapped_key: bytes
+    pending_wrapped_key: bytes | None
+
+
+def _rewrap(key: rawsql.KeyRow, rewrapper: crypto.KekRewrapper) -> _Rewrapped:
     """Unwrap with whichever KEK wrapped it, wrap with the newest; the data key is unchanged."""
-    data_key = crypto.data_key_unwrap(
+    wrapped = rewrapper.rewrap(
         wrapped=bytes(key.wrapped_key),
         kek_version=key.kek_version,
         citizen_id=key.citizen_id,
         generation=key.generation,
     )
-    key.kek_version, key.wrapped_key = crypto.data_key_wrap(
-        data_key=data_key, citizen_id=key.citizen_id, generation=key.generation
-    )
+    pending = None
     if key.pending_generation is not None and key.pending_wrapped_key and key.pending_kek_version:
-        pending = crypto.data_key_unwrap(
+        pending = rewrapper.rewrap(
             wrapped=bytes(key.pending_wrapped_key),
             kek_version=key.pending_kek_version,
             citizen_id=key.citizen_id,
             generation=key.pending_generation,
         )
-        key.pending_kek_version, key.pending_wrapped_key = crypto.data_key_wrap(
-            data_key=pending, citizen_id=key.citizen_id, generation=key.pending_generation
-        )
-    key.wrapped_at = timezone.now()
+    return _Rewrapped(key, wrapped, pending)
+
+
+# Each key is written only if it is still as read: same generation, same KEK versions, same
+# pending generation. A pending key is re-wrapped only where there is one.
+_SET = (
+    f"{_column('kek_version')} = %s, {_column('wrapped_key')} = {{wrapped}}, "
+    f"{_column('pending_kek_version')} = CASE WHEN {{pending}} IS NULL "
+    f"THEN {{table}}{_column('pending_kek_version')} ELSE %s END, "
+    f"{_column('pending_wrapped_key')} = COALESCE({{pending}}, "
+    f"{{table}}{_column('pending_wrapped_key')}), {_column('wrapped_at')} = %s"
+)
+# PostgreSQL: the whole batch in one statement, its rows as arrays (one parameter a column, so
+# the statement's text is the same for every batch) joined on the primary key.
+_STORE_POSTGRESQL = (
+    f"UPDATE {_KEY_TABLE} AS k SET "  # noqa: S608 - names from the model
+    + _SET.format(wrapped="b.wrapped_key", pending="b.pending_wrapped_key", table="k.")
+    + " FROM unnest(%b::uuid[], %b::integer[], %b::integer[], %b::integer[], %b::integer[], "
+    "%b::bytea[], %b::bytea[]) AS b(citizen_id, generation, kek_version, pending_generation, "
+    "pending_kek_version, wrapped_key, pending_wrapped_key) "
+    # The batch's range of the primary key, so the plan reads only the batch's part of the
+    # table whatever the estimates (a hash join over the whole table costs O(table) a batch).
+    f"WHERE k.{_column('citizen_id')} BETWEEN %s AND %s "
+    f"AND k.{_column('citizen_id')} = b.citizen_id AND k.{_column('generation')} = b.generation "
+    f"AND k.{_column('kek_version')} = b.kek_version "
+    f"AND k.{_column('pending_generation')} IS NOT DISTINCT FROM b.pending_generation "
+    f"AND k.{_column('pending_kek_version')} IS NOT DISTINCT FROM b.pending_kek_version"
+)
+# Elsewhere (SQLite): one prepared statement run for every row of the batch.
+_STORE_PORTABLE = (
+    f"UPDATE {_KEY_TABLE} SET "  # noqa: S608 - names from the model
+    + _SET.format(wrapped="%s", pending="%s", table="")
+    + f" WHERE {_column('citizen_id')} = %s AND {_column('generation')} = %s "
+    f"AND {_column('kek_version')} = %s AND {_column('pending_generation')} IS %s "
+    f"AND {_column('pending_kek_version')} IS %s"
+)
+
+
+def _server_binding_cursor(connection: Any) -> Any:
+    """A cursor that sends parameters apart from the statement (Django's PostgreSQL cursors
+    inline them into its text): a batch's arrays of keys go as they are, not as quoted text for
+    the server to parse. Wrapped as Django wraps its own, so the statement is logged and counted."""
+    from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]  # psycopg 3 only
+        ServerBindingCursor,
+    )
+
+    connection.ensure_connection()
+    raw = ServerBindingCursor(connection.connection)
+    return (
+        connection.make_debug_cursor(raw)
+        if connection.queries_logged
+        else connection.make_cursor(raw)
+    )
+
+
+def _store_rewrapped(keys: list[_Rewrapped], *, kek_version: int) -> int:
+    """Write a batch in one statement; the number of keys written (the others changed since
+    they were read)."""
+    if not keys:
+        return 0
+    connection = connections[KEYSTORE]
+    now = rawsql.datetime_param(timezone.now(), connection)
+    reads = [key.read for key in keys]
+    if connection.vendor == "postgresql":
+        with _server_binding_cursor(connection) as cursor:
+            cursor.execute(
+                _STORE_POSTGRESQL,
+                [
+                    kek_version,
+                    kek_version,
+                    now,
+                    [read.citizen_id for read in reads],
+                    [read.generation for read in reads],
+                    [read.kek_version for read in reads],
+                    [read.pending_generation for read in reads],
+                    [read.pending_kek_version for read in reads],
+                    [key.wrapped_key for key in keys],
+                    [key.pending_wrapped_key for key in keys],
+                    reads[0].citizen_id,
+                    reads[-1].citizen_id,
+                ],
+            )
+            return int(cursor.rowcount)
+    rows = [
+        [
+            kek_version,
+            key.wrapped_key,
+            key.pending_wrapped_key,
+            kek_version,
+            key.pending_wrapped_key,
+            now,
+            rawsql.uuid_param(read.citizen_id, connection),
+            read.generation,
+            read.kek_version,
+            read.pending_generation,
+            read.pending_kek_version,
+        ]
+        for key, read in zip(keys, reads, strict=True)
+    ]
+    with transaction.atomic(using=KEYSTORE), connection.cursor() as cursor:
+        cursor.executemany(_STORE_PORTABLE, rows)
+        return int(cursor.rowcount)
 
 
 class _WriteCounter:
