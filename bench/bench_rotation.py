@@ -181,3 +181,57 @@ def run(*, citizens: int, records: int) -> dict[str, Any]:
             f"rotate_peak_kib_at_{citizens}": round(large_peak / 1024),
             "peak_memory_ratio_large_to_small": round(large_peak / small_peak, 2),
         }
+
+
+# The peer's figure: open-city-profile v2.1.1's `rotate_keys`, measured side by side on this kind
+# of machine (2 cores, PostgreSQL, 10,000 citizens), as issue 13 reports it.
+PEER_ROTATE_KEYS_MS_PER_CITIZEN = 2.72
+PEER_SOURCE = (
+    "issue 13: open-city-profile v2.1.1 `rotate_keys`, PostgreSQL, 10,000 citizens, "
+    "measured side by side on this kind of machine"
+)
+
+
+def run_postgres(
+    *, citizens: int, server_url: str, database: str = "bench_rotation"
+) -> dict[str, Any]:
+    """`rotate_kek` per citizen on PostgreSQL: `citizens` keys seeded by COPY into a fresh key
+    store, a new KEK configured, then every key re-wrapped under it."""
+    import tempfile
+    from pathlib import Path
+
+    from bench.seed_postgres import database_pair, seed
+    from bench.setup import django_setup
+
+    with database_pair(server_url, database) as pair, tempfile.TemporaryDirectory() as workdir:
+        os.environ["DATABASE_URL"] = pair.data_url
+        os.environ["KEYSTORE_DATABASE_URL"] = pair.keys_url
+        django_setup(Path(workdir))
+        from django.conf import settings
+        from django.db import connections
+
+        from wallet.keys import kek_rotate
+
+        settings.WALLET_KEKS = f"1:{_kek()}"
+        seeded = seed(pair, count=citizens, data=False)
+        settings.WALLET_KEKS += f",2:{_kek()}"
+        started = time.perf_counter()
+        summary = kek_rotate()
+        seconds = time.perf_counter() - started
+        connections.close_all()
+    per_citizen_ms = seconds * 1000 / citizens
+    return {
+        "benchmark": "rotate_kek per citizen on PostgreSQL",
+        "database": "postgresql",
+        "citizens": citizens,
+        "per_citizen_ms": round(per_citizen_ms, 4),
+        "rotate_kek_seconds": round(seconds, 2),
+        "rotate_kek_rewrapped": summary.rewrapped,
+        "rotate_kek_batches": summary.batches,
+        "rotate_kek_failed": summary.failed,
+        "rotate_kek_data_rows_rewritten": summary.data_rows_rewritten,
+        "peer_rotate_keys_ms_per_citizen": PEER_ROTATE_KEYS_MS_PER_CITIZEN,
+        "peer_source": PEER_SOURCE,
+        "ratio_peer_to_wallet": round(PEER_ROTATE_KEYS_MS_PER_CITIZEN / per_citizen_ms, 1),
+        "seed": seeded.as_dict(),
+    }

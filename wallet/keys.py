@@ -7,6 +7,7 @@ destroyed (committed) before the data is deleted.
 
 from __future__ import annotations
 
+import functools
 import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
@@ -269,16 +270,27 @@ _STORE_PORTABLE = (
 )
 
 
-def _server_binding_cursor(connection: Any) -> Any:
-    """A cursor that sends parameters apart from the statement (Django's PostgreSQL cursors
-    inline them into its text): a batch's arrays of keys go as they are, not as quoted text for
-    the server to parse. Wrapped as Django wraps its own, so the statement is logged and counted."""
+@functools.cache
+def _server_binding_cursor_class() -> type:
     from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]  # psycopg 3 only
         ServerBindingCursor,
     )
 
+    class UnpreparedServerBindingCursor(ServerBindingCursor):
+        # Never a server-side prepared statement (psycopg prepares a statement run five
+        # times): a connection pooler in transaction mode would lose it between batches.
+        def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
+            return super().execute(query, params, **{**options, "prepare": False})
+
+    return UnpreparedServerBindingCursor
+
+
+def _server_binding_cursor(connection: Any) -> Any:
+    """A cursor that sends parameters apart from the statement (Django's PostgreSQL cursors
+    inline them into its text): a batch's arrays of keys go as they are, not as quoted text for
+    the server to parse. Wrapped as Django wraps its own, so the statement is logged and counted."""
     connection.ensure_connection()
-    raw = ServerBindingCursor(connection.connection)
+    raw = _server_binding_cursor_class()(connection.connection)
     return (
         connection.make_debug_cursor(raw)
         if connection.queries_logged
