@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import time
+import uuid
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from django.conf import settings
@@ -147,14 +148,14 @@ def _kek_rotate_pass(
         rows = _stale_keys(rewrapper.version, after=after, limit=batch_size)
         if not rows:
             break
-        rewrapped = []
-        for row in rows:
+        rewrapped: list[_Rewrapped] = []
+        for key in rows:
             try:
-                rewrapped.append(_rewrap(row, rewrapper))
+                rewrapped.append((key, *_rewrap(key, rewrapper)))
             except crypto.CryptoError:
                 failures += 1
                 if len(failed) < MAX_REPORTED_FAILURES:
-                    failed.append(str(row.citizen_id))
+                    failed.append(str(key.citizen_id))
         written = _store_rewrapped(rewrapped, kek_version=rewrapper.version)
         summary.rewrapped += written
         summary.changed_meanwhile += len(rewrapped) - written
@@ -193,7 +194,23 @@ _STALE_KEYS_FIRST = _STALE_KEYS.format(after="")
 _STALE_KEYS_AFTER = _STALE_KEYS.format(after=f"AND {_column('citizen_id')} > %s ")
 
 
-def _stale_keys(version: int, *, after: UUID | None, limit: int) -> list[rawsql.KeyRow]:
+class _StaleKey(NamedTuple):
+    """A key as the rotation read it; its write compares these values (a compare-and-swap)."""
+
+    citizen_id: UUID
+    generation: int
+    kek_version: int
+    wrapped_key: bytes
+    pending_generation: int | None
+    pending_kek_version: int | None
+    pending_wrapped_key: bytes | None
+
+
+# A key as read, and its newly wrapped key and pending key (None where there is none).
+_Rewrapped = tuple[_StaleKey, bytes, bytes | None]
+
+
+def _stale_keys(version: int, *, after: UUID | None, limit: int) -> list[_StaleKey]:
     """The next `limit` keys wrapped (or with a pending key wrapped) under another KEK version,
     by ascending citizen id after `after`: an index range scan, the same at any position."""
     keystore = connections[KEYSTORE]
@@ -204,22 +221,18 @@ def _stale_keys(version: int, *, after: UUID | None, limit: int) -> list[rawsql.
             cursor.execute(
                 _STALE_KEYS_AFTER, [version, version, rawsql.uuid_param(after, keystore), limit]
             )
-        return [rawsql.KeyRow(rawsql.as_uuid(row[0]), *row[1:]) for row in cursor.fetchall()]  # type: ignore[arg-type]
+        rows = cursor.fetchall()
+    if keystore.vendor == "postgresql":  # uuid and bytea columns come as UUID and bytes
+        return [_StaleKey._make(row) for row in rows]
+    # SQLite: the id as 32 hex digits
+    return [_StaleKey._make((uuid.UUID(row[0]), *row[1:])) for row in rows]
 
 
-@dataclass(frozen=True)
-class _Rewrapped:
-    """A key as it was read (to compare before writing) and its newly wrapped values."""
-
-    read: rawsql.KeyRow
-    wrapped_key: bytes
-    pending_wrapped_key: bytes | None
-
-
-def _rewrap(key: rawsql.KeyRow, rewrapper: crypto.KekRewrapper) -> _Rewrapped:
-    """Unwrap with whichever KEK wrapped it, wrap with the newest; the data key is unchanged."""
+def _rewrap(key: _StaleKey, rewrapper: crypto.KekRewrapper) -> tuple[bytes, bytes | None]:
+    """Unwrap with whichever KEK wrapped it, wrap with the newest; the data key is unchanged.
+    The key and, mid data-key rotation, the pending key."""
     wrapped = rewrapper.rewrap(
-        wrapped=bytes(key.wrapped_key),
+        wrapped=key.wrapped_key,
         kek_version=key.kek_version,
         citizen_id=key.citizen_id,
         generation=key.generation,
@@ -227,12 +240,12 @@ def _rewrap(key: rawsql.KeyRow, rewrapper: crypto.KekRewrapper) -> _Rewrapped:
     pending = None
     if key.pending_generation is not None and key.pending_wrapped_key and key.pending_kek_version:
         pending = rewrapper.rewrap(
-            wrapped=bytes(key.pending_wrapped_key),
+            wrapped=key.pending_wrapped_key,
             kek_version=key.pending_kek_version,
             citizen_id=key.citizen_id,
             generation=key.pending_generation,
         )
-    return _Rewrapped(key, wrapped, pending)
+    return wrapped, pending
 
 
 # Each key is written only if it is still as read: same generation, same KEK versions, same
@@ -305,8 +318,11 @@ def _store_rewrapped(keys: list[_Rewrapped], *, kek_version: int) -> int:
         return 0
     connection = connections[KEYSTORE]
     now = rawsql.datetime_param(timezone.now(), connection)
-    reads = [key.read for key in keys]
     if connection.vendor == "postgresql":
+        reads, wrapped, pending = (list(column) for column in zip(*keys, strict=True))
+        ids, generations, versions, _, pending_generations, pending_versions, _ = (
+            list(column) for column in zip(*reads, strict=True)
+        )
         with _server_binding_cursor(connection) as cursor:
             cursor.execute(
                 _STORE_POSTGRESQL,
@@ -314,25 +330,25 @@ def _store_rewrapped(keys: list[_Rewrapped], *, kek_version: int) -> int:
                     kek_version,
                     kek_version,
                     now,
-                    [read.citizen_id for read in reads],
-                    [read.generation for read in reads],
-                    [read.kek_version for read in reads],
-                    [read.pending_generation for read in reads],
-                    [read.pending_kek_version for read in reads],
-                    [key.wrapped_key for key in keys],
-                    [key.pending_wrapped_key for key in keys],
-                    reads[0].citizen_id,
-                    reads[-1].citizen_id,
+                    ids,
+                    generations,
+                    versions,
+                    pending_generations,
+                    pending_versions,
+                    wrapped,
+                    pending,
+                    ids[0],
+                    ids[-1],
                 ],
             )
             return int(cursor.rowcount)
     rows = [
         [
             kek_version,
-            key.wrapped_key,
-            key.pending_wrapped_key,
+            wrapped_key,
+            pending_wrapped_key,
             kek_version,
-            key.pending_wrapped_key,
+            pending_wrapped_key,
             now,
             rawsql.uuid_param(read.citizen_id, connection),
             read.generation,
@@ -340,7 +356,7 @@ def _store_rewrapped(keys: list[_Rewrapped], *, kek_version: int) -> int:
             read.pending_generation,
             read.pending_kek_version,
         ]
-        for key, read in zip(keys, reads, strict=True)
+        for read, wrapped_key, pending_wrapped_key in keys
     ]
     with transaction.atomic(using=KEYSTORE), connection.cursor() as cursor:
         cursor.executemany(_STORE_PORTABLE, rows)
