@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bench import report
-from bench.__main__ import BENCHMARKS
+from bench.__main__ import BENCHMARKS, ON_DEMAND
 from bench.report import TIMES
 
 COMMAND = ".venv/bin/python -m bench --rounds 10"
@@ -144,6 +144,58 @@ RESULTS: dict[str, dict[str, Any]] = {
         "cache_vs_keeping_every_document": 0.056,
         "rounds": 10,
     },
+    "scale": {
+        "benchmark": "the wallet at scale on PostgreSQL: seed, me latency, rotate_kek",
+        "sizes": [10000, 1000000],
+        "seed": {
+            "10000": {
+                "citizens": 10000,
+                "data_rows": 20000,
+                "seconds": 1.6,
+                "keys_seconds": 0.2,
+                "data_seconds": 1.3,
+                "us_per_citizen": 160.0,
+                "load_average_after": 1.1,
+            },
+            "1000000": {
+                "citizens": 1000000,
+                "data_rows": 2000000,
+                "seconds": 151.2,
+                "keys_seconds": 12.0,
+                "data_seconds": 130.5,
+                "us_per_citizen": 151.2,
+                "load_average_after": 2.3,
+            },
+        },
+        "me": {
+            "citizens_small": 10000,
+            "citizens_large": 1000000,
+            "ms_per_request_small": 3.21,
+            "ms_per_request_large": 3.34,
+            "ratio_large_to_small": 1.04,
+            "rounds": 10,
+            "calls_per_round": 200,
+            "load_average": [1.2, 1.4],
+        },
+        "rotation": {
+            str(n): {
+                "per_citizen_ms": ms,
+                "cpu_ms_per_citizen": {"rotate_kek": 0.0071, "postgres": 0.0068},
+                "rotate_kek_seconds": ms * n / 1000,
+                "rotate_kek_rewrapped": n + 1,
+                "rotate_kek_batches": n // 1000 + 1,
+                "rotate_kek_batch_size": 1000,
+                "rotate_kek_statements": 2 * (n // 1000 + 1) + 3,
+                "rotate_kek_data_rows_rewritten": 0,
+                "peer_rotate_keys_ms_per_citizen": 2.72,
+                "ratio_peer_to_wallet": round(2.72 / ms, 1),
+                "load_average_after": 1.5,
+            }
+            for n, ms in ((10000, 0.0162), (1000000, 0.0231))
+        },
+        "rotation_largest_to_smallest": 1.426,
+        "rotation_worst_ratio_peer_to_wallet": 117.7,
+    },
 }
 
 TITLES = {
@@ -155,6 +207,7 @@ TITLES = {
     "workers": "## One Celery worker against two",
     "consent": "## Consented reads",
     "graphql": "## GraphQL document preparation: linear validation, bounded cache",
+    "scale": "## The wallet at a million citizens (`make bench-scale`)",
 }
 
 
@@ -193,9 +246,9 @@ def section(page: str, name: str) -> str:
 
 
 def test_every_benchmark_has_a_section_and_a_summary_row() -> None:
-    assert set(RESULTS) == set(BENCHMARKS) == set(TITLES) == set(report.SECTIONS)
+    assert set(RESULTS) == {*BENCHMARKS, *ON_DEMAND} == set(TITLES) == set(report.SECTIONS)
     page = report.render(a_run())
-    for name in BENCHMARKS:
+    for name in (*BENCHMARKS, *ON_DEMAND):
         assert TITLES[name] in page
         assert f"| `{name}` |" in page
     assert "Not run in this run" not in page
@@ -232,6 +285,16 @@ def test_figures_come_from_the_results() -> None:
     assert "8.8 MiB held" in graphql
 
 
+def test_the_scale_section_gives_the_seed_me_at_both_sizes_and_rotation_against_the_peer() -> None:
+    scale = section(report.render(a_run()), "scale")
+    assert "| 1,000,000 | 2,000,000 | 12.0 + 130.5 = **151.2** | 151 µs | 2.30 |" in scale
+    assert "| 1,000,000 | 3.34 | **1.040** (goal ≤ 1.10) |" in scale
+    assert f"| 10,000 | **0.0162 ms** | **168{TIMES}** | 0.0071 + 0.0068 ms |" in scale
+    assert f"| 1,000,000 | **0.0231 ms** | **118{TIMES}** |" in scale
+    assert f"the largest population against the smallest: 1.43{TIMES}" in scale
+    assert "10,000 to 1,000,000 citizens" in scale
+
+
 def test_results_of_the_earlier_graphql_bench_still_read() -> None:
     run = a_run()
     result = run["benchmarks"]["graphql"]["result"]
@@ -247,6 +310,8 @@ def test_goals_are_judged_on_ratios() -> None:
     assert "meets the goal" in rows["| `crypto`"]  # 1.24 <= 1.3
     assert "**below the goal**" in rows["| `consent`"]  # 0.294 < 0.5
     assert "meets the goal" in rows["| `sweep`"]  # the lowest, 0.74 >= 0.7
+    scale = [line for line in page.splitlines() if line.startswith("| `scale` |")]
+    assert len(scale) == 2 and all("meets the goal" in line for line in scale)  # 1.04, 117.7
 
 
 @pytest.mark.parametrize("name", ["consent", "workers"])
@@ -307,3 +372,46 @@ def test_the_command_line_tool_writes_the_page(tmp_path: Path) -> None:
         cwd=Path(report.__file__).resolve().parents[1],
     )
     assert out.read_text() == report.render(a_run()).rstrip("\n") + "\n"
+
+
+def test_a_run_of_some_updates_their_sections_and_keeps_the_rest(tmp_path: Path) -> None:
+    page = tmp_path / "benchmarks.md"
+    report.write(a_run(), page)
+    before = page.read_text()
+    rerun = copy.deepcopy(RESULTS["rotation"]) | {"speedup": 31.7}
+    some = a_run(
+        command=".venv/bin/python -m bench --only rotation",
+        make_command="",
+        started="2026-12-03T08:00:00+00:00",
+        benchmarks={"rotation": {"status": "ok", "seconds": 300.0, "result": rerun}},
+    )
+
+    report.update(some, page)
+
+    after = page.read_text()
+    rotation = section(after, "rotation")
+    assert f"**31.7{TIMES}**" in rotation
+    assert "**From a run of its own**: `.venv/bin/python -m bench --only rotation`" in rotation
+    assert "2026-12-03T08:00:00+00:00" in rotation
+    row = next(line for line in after.splitlines() if line.startswith("| `rotation` |"))
+    assert "31.7" in row and "ran in 300 s" in row
+    for name in set(TITLES) - {"rotation"}:  # every other section as it was
+        assert section(after, name) == section(before, name)
+    assert after.replace(rotation, "").count("From a run of its own") == 0
+
+
+def test_a_run_of_them_all_keeps_the_sections_of_on_demand_benchmarks(tmp_path: Path) -> None:
+    page = tmp_path / "benchmarks.md"
+    report.write(a_run(), page)
+    kept = section(page.read_text(), "scale")
+    without_scale = a_run()
+    del without_scale["benchmarks"]["scale"]
+    without_scale["benchmarks"]["crypto"]["result"]["record_level_cost_ratio"] = 1.19
+
+    report.write(without_scale, page)
+
+    after = page.read_text()
+    assert section(after, "scale") == kept and "Not run in this run" not in after
+    assert f"**1.19{TIMES}**" in section(after, "crypto")
+    assert len([line for line in after.splitlines() if "| `scale` |" in line]) == 2
+    assert "not selected" not in after
