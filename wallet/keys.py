@@ -10,13 +10,16 @@ from __future__ import annotations
 import functools
 import time
 import uuid
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Q
 from django.utils import timezone
 
@@ -139,16 +142,16 @@ def kek_rotate(*, batch_size: int | None = None) -> KekRotationSummary:
 def _kek_rotate_pass(
     rewrapper: crypto.KekRewrapper, batch_size: int, summary: KekRotationSummary
 ) -> bool:
-    """One pass over the keys under older KEKs; True if it re-wrapped or met a changed key."""
+    """One pass over the keys under older KEKs; True if it re-wrapped or met a changed key.
+
+    Each batch is written while the next one is re-wrapped (`_batch_writer`): the database's
+    work on one batch and the cryptography of the next overlap."""
     failed: list[str] = []
     failures = 0
-    work = False
-    after: UUID | None = None
-    while True:
-        rows = _stale_keys(rewrapper.version, after=after, limit=batch_size)
-        if not rows:
-            break
-        rewrapped: list[_Rewrapped] = []
+
+    def rewrap_all(rows: list[_StaleKey]) -> list[_Rewrapped]:
+        nonlocal failures
+        rewrapped = []
         for key in rows:
             try:
                 rewrapped.append((key, *_rewrap(key, rewrapper)))
@@ -156,16 +159,56 @@ def _kek_rotate_pass(
                 failures += 1
                 if len(failed) < MAX_REPORTED_FAILURES:
                     failed.append(str(key.citizen_id))
-        written = _store_rewrapped(rewrapped, kek_version=rewrapper.version)
-        summary.rewrapped += written
-        summary.changed_meanwhile += len(rewrapped) - written
-        summary.batches += 1
-        work = work or bool(rewrapped)
-        if len(rows) < batch_size:
-            break
-        after = rows[-1].citizen_id
+        return rewrapped
+
+    work = False
+    rows = _stale_keys(rewrapper.version, after=None, limit=batch_size)
+    ready = rewrap_all(rows)
+    with _batch_writer(kek_version=rewrapper.version) as write:
+        while rows:
+            following = (
+                _stale_keys(rewrapper.version, after=rows[-1].citizen_id, limit=batch_size)
+                if len(rows) == batch_size
+                else []
+            )
+            writing = write(ready)
+            following_ready = rewrap_all(following)
+            written = writing.result()
+            summary.rewrapped += written
+            summary.changed_meanwhile += len(ready) - written
+            summary.batches += 1
+            work = work or bool(ready)
+            rows, ready = following, following_ready
     summary.failed, summary.failed_citizens = failures, failed
     return work
+
+
+@contextmanager
+def _batch_writer(*, kek_version: int) -> Iterator[Callable[[list[_Rewrapped]], Future[int]]]:
+    """`write(batch)`: the batch's write begun, its number of keys written to come.
+
+    On PostgreSQL the write runs on a thread of its own, over the same connection (psycopg
+    serialises the two threads' statements): the server updates one batch while this thread
+    re-wraps the next, one batch in flight at most. Elsewhere it runs at once, here."""
+    connection = connections[KEYSTORE]
+    if connection.vendor != "postgresql":
+
+        def write_now(batch: list[_Rewrapped]) -> Future[int]:
+            done: Future[int] = Future()
+            done.set_result(_store_rewrapped(batch, kek_version=kek_version))
+            return done
+
+        yield write_now
+        return
+    connection.ensure_connection()
+    connection.inc_thread_sharing()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rotate-kek") as executor:
+            yield lambda batch: executor.submit(
+                _store_rewrapped, batch, kek_version=kek_version, connection=connection
+            )
+    finally:
+        connection.dec_thread_sharing()
 
 
 _KEY_COLUMNS = (
@@ -311,12 +354,14 @@ def _server_binding_cursor(connection: Any) -> Any:
     )
 
 
-def _store_rewrapped(keys: list[_Rewrapped], *, kek_version: int) -> int:
+def _store_rewrapped(
+    keys: list[_Rewrapped], *, kek_version: int, connection: BaseDatabaseWrapper | None = None
+) -> int:
     """Write a batch in one statement; the number of keys written (the others changed since
-    they were read)."""
+    they were read). `connection`: the key store's, when this runs on another thread."""
     if not keys:
         return 0
-    connection = connections[KEYSTORE]
+    connection = connections[KEYSTORE] if connection is None else connection
     now = rawsql.datetime_param(timezone.now(), connection)
     if connection.vendor == "postgresql":
         reads, wrapped, pending = (list(column) for column in zip(*keys, strict=True))
