@@ -13,6 +13,7 @@ class ConnectorsConfig(AppConfig):
         from connectors.checks import connector_settings_validate
         from connectors.hooks import sync_on_sign_in
         from connectors.pages import sources_home_section
+        from connectors.processing import source_processing_activities
         from wallet import hooks
 
         # The sources are the ones settings.CONNECTORS names: their connectors, their kinds in
@@ -25,6 +26,8 @@ class ConnectorsConfig(AppConfig):
         # The core imports no app: it calls these through its hooks.
         hooks.on_citizen_signed_in(sync_on_sign_in)
         hooks.home_section_register(sources_home_section)
+        # The sources in the record of processing (/processing/).
+        hooks.processing_activities_register(source_processing_activities)
         # The staff's sync dashboard in the pages' navigation.
         hooks.nav_item_register(
             hooks.NavItem("sync-dashboard", gettext_lazy("Syncs"), order=90, staff_only=True)

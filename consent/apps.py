@@ -14,9 +14,10 @@ class ConsentConfig(AppConfig):
         from django.utils.translation import gettext_lazy
 
         from consent import checks, conf  # noqa: F401 - checks registers the system check
+        from consent.processing import service_processing_activities
         from consent.selectors import service_by_client_id
         from wallet.auth.principal import register_service_lookup
-        from wallet.hooks import NavItem, nav_item_register
+        from wallet.hooks import NavItem, nav_item_register, processing_activities_register
 
         problems = conf.problems(getattr(settings, "CONSENT", {}))
         if problems:  # a wrong setting stops start-up, not the first request that reads it
@@ -24,3 +25,5 @@ class ConsentConfig(AppConfig):
         register_service_lookup(service_by_client_id)
         nav_item_register(NavItem("consent-requests", gettext_lazy("Requests"), order=40))
         nav_item_register(NavItem("consents", gettext_lazy("Consents"), order=50))
+        # The services in the record of processing (/processing/).
+        processing_activities_register(service_processing_activities)

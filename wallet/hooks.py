@@ -8,7 +8,9 @@ The core (everything in `wallet/` but the composition root) imports neither `con
 - `home_section_register(section)`: a part of the citizen's front page after the profile, in
   registration order (the youth membership card, the latest syncs);
 - `nav_item_register(item)`: a link in every page's navigation (consents, the library card,
-  the admin's sync dashboard), ordered by `order`.
+  the admin's sync dashboard), ordered by `order`;
+- `processing_activities_register(provider)`: activities for the record of processing
+  (/processing/, wallet.processing): the connectors' sources, the consent app's services.
 
 Registration is idempotent (registering the same callable twice keeps one), so a `ready()` that
 runs again in a test changes nothing.
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from wallet.auth.principal import Principal
     from wallet.models import Citizen
+    from wallet.processing import ProcessingActivity
     from wallet.selectors import CitizenWallet
 
 
@@ -93,3 +96,23 @@ def nav_item_register(item: NavItem) -> NavItem:
 def nav_items(*, is_staff: bool) -> list[NavItem]:
     shown = [item for item in _nav_items if is_staff or not item.staff_only]
     return sorted(shown, key=lambda item: item.order)
+
+
+# --- The record of processing ---------------------------------------------------------------
+
+ProcessingProvider = Callable[[], "list[ProcessingActivity]"]
+
+_processing_providers: list[ProcessingProvider] = []
+
+
+def processing_activities_register(provider: ProcessingProvider) -> ProcessingProvider:
+    """Add `provider()`'s activities (wallet.processing.ProcessingActivity) to the record of
+    processing. It is called on every request of /processing/: a few queries at most, never
+    one per row."""
+    if provider not in _processing_providers:
+        _processing_providers.append(provider)
+    return provider
+
+
+def processing_activities() -> list[ProcessingActivity]:
+    return [activity for provider in _processing_providers for activity in provider()]

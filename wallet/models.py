@@ -133,7 +133,16 @@ class DataRecord(models.Model):
                 fields=["source", "kind", "external_key"], name="record_unique_upstream_identity"
             )
         ]
-        indexes = [models.Index(fields=["citizen", "source", "kind"], name="record_citizen_kind")]
+        indexes = [
+            models.Index(fields=["citizen", "source", "kind"], name="record_citizen_kind"),
+            # The retention purge's walk: a source's ended records, oldest first (small: only
+            # ended records are in it).
+            models.Index(
+                fields=["source", "ended_at", "id"],
+                name="record_ended",
+                condition=models.Q(state="ended"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source}.{self.kind} record {self.id}"

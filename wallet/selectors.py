@@ -123,3 +123,11 @@ class CitizenWallet(Generic[_CitizenT]):
 
 def citizen_wallet(*, citizen: Citizen) -> CitizenWallet[Citizen]:
     return CitizenWallet(citizen)
+
+
+def records_ended_count(*, source: str, ended_before: datetime) -> int:
+    """How many of `source`'s records ended upstream before `ended_before` (what
+    wallet.services.records_ended_delete would delete now)."""
+    return DataRecord.objects.filter(
+        source=source, state=DataRecord.State.ENDED, ended_at__lt=ended_before
+    ).count()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from wallet import catalogue, crypto
@@ -279,3 +280,36 @@ def citizen_erase(*, citizen: Citizen) -> ErasureResult:
     return ErasureResult(
         citizen_id=str(citizen.pk), key_destroyed=key_destroyed, rows_deleted=rows_deleted
     )
+
+
+# --- Retention: ended records whose time is up --------------------------------------------------
+
+RECORDS_PURGE_BATCH_SIZE = 500
+
+
+def records_ended_delete(
+    *, source: str, ended_before: datetime, batch_size: int = RECORDS_PURGE_BATCH_SIZE
+) -> Iterator[int]:
+    """Delete `source`'s records that ended upstream before `ended_before`, yielding how many
+    each batch deleted (a caller that stops early, or fails, knows what already went).
+
+    Oldest first, in batches of at most `batch_size` rows, each its own transaction: the walk is
+    a keyset on (ended_at, id) over the `record_ended` index, so no batch rereads what the
+    previous one passed and no statement names more than `batch_size` ids. The delete repeats
+    the conditions, so a record a sync brought back meanwhile (active again) stays.
+    """
+    expired = DataRecord.objects.filter(
+        source=source, state=DataRecord.State.ENDED, ended_at__lt=ended_before
+    )
+    after: tuple[datetime | None, Any] | None = None  # (never None: ended records have a time)
+    while True:
+        batch = expired.order_by("ended_at", "pk")
+        if after is not None:
+            batch = batch.filter(Q(ended_at__gt=after[0]) | Q(ended_at=after[0], pk__gt=after[1]))
+        keys = list(batch.values_list("ended_at", "pk")[:batch_size])
+        if not keys:
+            return
+        with transaction.atomic():
+            _, by_model = expired.filter(pk__in=[pk for _, pk in keys]).delete()
+        yield by_model.get(DataRecord._meta.label, 0)
+        after = keys[-1]

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from connectors import conf as connectors_conf
@@ -391,6 +392,29 @@ WALLET_ACCESS_LOG_LOCK_TIMEOUT = env.float("WALLET_ACCESS_LOG_LOCK_TIMEOUT", def
 if WALLET_ACCESS_LOG_LOCK_TIMEOUT <= 0:
     raise ImproperlyConfigured("WALLET_ACCESS_LOG_LOCK_TIMEOUT must be more than 0 seconds")
 
+# --- Record of processing -----------------------------------------------------------------------
+# The wallet's own controller, as the record of processing (/processing/) names it: in Finnish,
+# Swedish and English, with how to reach them and the wallet's privacy policy.
+WALLET_CONTROLLER = {
+    "NAME_FI": env.str(
+        "WALLET_CONTROLLER_NAME_FI",
+        default="Helsingin kaupunki, kulttuurin ja vapaa-ajan toimiala",
+    ),
+    "NAME_SV": env.str(
+        "WALLET_CONTROLLER_NAME_SV", default="Helsingfors stad, kultur- och fritidssektorn"
+    ),
+    "NAME_EN": env.str(
+        "WALLET_CONTROLLER_NAME_EN", default="City of Helsinki, Culture and Leisure Division"
+    ),
+    "CONTACT": env.str("WALLET_CONTROLLER_CONTACT", default=""),
+    "PRIVACY_POLICY_URL": env.str("WALLET_PRIVACY_POLICY_URL", default=""),
+}
+if not all(WALLET_CONTROLLER[f"NAME_{code}"].strip() for code in ("FI", "SV", "EN")):
+    raise ImproperlyConfigured(
+        "WALLET_CONTROLLER_NAME_FI, WALLET_CONTROLLER_NAME_SV and WALLET_CONTROLLER_NAME_EN "
+        "must not be empty"
+    )
+
 # --- Celery -------------------------------------------------------------------------------------
 # Without a broker, tasks run in-process (eagerly) so the embedded default needs no other service.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -409,6 +433,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "scheduled-sweeps": {"task": "connectors.scheduled_sweeps", "schedule": 60.0},
     "consent-expiry": {"task": "consent.expire", "schedule": 600.0},
+}
+# Retention: once a day at this hour (the wallet's TIME_ZONE), delete the records that ended
+# upstream longer ago than their source keeps them (each source's RETENTION_DAYS). Without a
+# broker, run `manage.py purge_expired_records` daily instead (cron).
+WALLET_RETENTION_PURGE_HOUR = env.int("WALLET_RETENTION_PURGE_HOUR", default=3)
+if not 0 <= WALLET_RETENTION_PURGE_HOUR <= 23:
+    raise ImproperlyConfigured("WALLET_RETENTION_PURGE_HOUR must be an hour from 0 to 23")
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE["retention-purge"] = {
+    "task": "connectors.retention_purge",
+    "schedule": crontab(minute=17, hour=WALLET_RETENTION_PURGE_HOUR),
 }
 
 # --- GraphQL ------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ urlpatterns = [
     path("language/", i18n.language_set, name="language-set"),
     path("profile/", views.profile_edit, name="profile"),
     path("log/", pages.access_log_view, name="access-log"),
+    path("processing/", views.processing_record_view, name="processing"),
     path(".well-known/jwks.json", views.jwks, name="jwks"),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("graphql/", WalletGraphQLView.as_view(), name="graphql"),

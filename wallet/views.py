@@ -1,18 +1,19 @@
-"""The core's pages: the front page (the citizen's data, with the apps' sections), the profile;
-and the wallet's public signing keys."""
+"""The core's pages: the front page (the citizen's data, with the apps' sections), the profile,
+the record of processing; and the wallet's public signing keys."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from wallet import catalogue, hooks, signing
+from wallet import catalogue, hooks, processing, signing
 from wallet.auth.pages import citizen_page
 from wallet.auth.principal import Principal, principal_from_session
 from wallet.display import record_rows
@@ -88,6 +89,39 @@ def jwks(request: HttpRequest) -> HttpResponse:
     """The public keys consent receipts verify against: no login, cacheable by anyone."""
     response = JsonResponse(signing.jwks(), content_type="application/jwk-set+json")
     response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+# `?format=` wins; without it, the Accept header chooses (a browser gets the page).
+PROCESSING_FORMATS = {"html": "text/html", "json": "application/json"}
+
+
+def _processing_format(request: HttpRequest) -> str | None:
+    chosen = request.GET.get("format")
+    if chosen is not None:
+        return chosen if chosen in PROCESSING_FORMATS else None
+    preferred = request.get_preferred_type(list(PROCESSING_FORMATS.values()))
+    return "json" if preferred == PROCESSING_FORMATS["json"] else "html"
+
+
+@require_safe
+def processing_record_view(request: HttpRequest) -> HttpResponse:
+    """The record of processing (GDPR article 30): public, no personal data. JSON with
+    `?format=json` or `Accept: application/json`, else the page, in the page's language."""
+    wanted = _processing_format(request)
+    if wanted is None:
+        return HttpResponseBadRequest(
+            "Unknown format: ask for ?format=json or ?format=html.", content_type="text/plain"
+        )
+    record = processing.processing_record()
+    if wanted == "json":
+        response: HttpResponse = JsonResponse(
+            processing.processing_record_json(record), json_dumps_params={"ensure_ascii": False}
+        )
+    else:
+        response = render(request, "wallet/processing.html", {"record": record})
+    patch_vary_headers(response, ("Accept",))
+    patch_cache_control(response, public=True, max_age=300)
     return response
 
 
