@@ -173,41 +173,54 @@ def citizen_consents(*, citizen: Citizen) -> list[ConsentView]:
     Queries: 1 consents (with service and pairwise id) + 1 status records + 1 key, whatever the
     number of consents.
     """
-    consents = list(
-        consents_with_state()
-        .filter(citizen=citizen)
-        .select_related("service", "subject")
-        .prefetch_related("statuses")
-        .order_by("-given_at", "pk")
-    )
+    consents = list(_citizen_consents_loaded(citizen).order_by("-given_at", "pk"))
     if not consents:
         return []
     vault = citizen_reading_required(citizen)
     now = timezone.now()
-    views = []
-    for consent in consents:
-        contents = consent_contents(consent, vault)
-        history = [
-            StatusView(
-                seq=s.seq,
-                state=s.state,
-                actor=s.actor,
-                recorded_at=s.recorded_at,
-                digest=s.digest,
-                previous_id=s.previous_id,
-            )
-            for s in consent.statuses.all()
-        ]
-        views.append(
-            ConsentView(
-                consent=consent,
-                state=effective_state(consent, now=now),
-                fields=contents["fields"],
-                purpose=contents["purpose"],
-                history=history,
-            )
+    return [_consent_view(consent, vault, now=now) for consent in consents]
+
+
+def citizen_consent(*, citizen: Citizen, consent_id: uuid.UUID) -> ConsentView | None:
+    """One of the citizen's consents, as `citizen_consents` shows it; None if it is not theirs.
+
+    Queries: 1 consent (with service and pairwise id) + 1 status records + 1 key.
+    """
+    consent = _citizen_consents_loaded(citizen).filter(pk=consent_id).first()
+    if consent is None:
+        return None
+    return _consent_view(consent, citizen_reading_required(citizen), now=timezone.now())
+
+
+def _citizen_consents_loaded(citizen: Citizen) -> QuerySet[Consent]:
+    return (
+        consents_with_state()
+        .filter(citizen=citizen)
+        .select_related("service", "subject")
+        .prefetch_related("statuses")
+    )
+
+
+def _consent_view(consent: Consent, vault: Vault, *, now: datetime) -> ConsentView:
+    contents = consent_contents(consent, vault)
+    history = [
+        StatusView(
+            seq=s.seq,
+            state=s.state,
+            actor=s.actor,
+            recorded_at=s.recorded_at,
+            digest=s.digest,
+            previous_id=s.previous_id,
         )
-    return views
+        for s in consent.statuses.all()
+    ]
+    return ConsentView(
+        consent=consent,
+        state=effective_state(consent, now=now),
+        fields=contents["fields"],
+        purpose=contents["purpose"],
+        history=history,
+    )
 
 
 def consent_receipt(*, citizen: Citizen, consent_id: uuid.UUID) -> str | None:
