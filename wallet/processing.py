@@ -118,7 +118,7 @@ class ProcessingRecord:
 THE_CITIZEN = Recipient(
     kind="citizen",
     key="citizen",
-    name=Labels("Asukas itse", "Invånaren själv", "The citizen themself"),
+    name=Labels("Asukas itse", "Invånaren själv", "The citizen themselves"),
 )
 
 

@@ -191,7 +191,7 @@ def test_the_wallet_is_an_activity_of_its_own_with_the_controller_from_the_setti
         {
             "kind": "citizen",
             "key": "citizen",
-            "name": {"fi": "Asukas itse", "sv": "Invånaren själv", "en": "The citizen themself"},
+            "name": {"fi": "Asukas itse", "sv": "Invånaren själv", "en": "The citizen themselves"},
         }
     ]
 
