@@ -15,8 +15,9 @@ class ConsentConfig(AppConfig):
 
         from consent import checks, conf  # noqa: F401 - checks registers the system check
         from consent.selectors import service_by_client_id
+        from consent.services import consents_on_erasure
         from wallet.auth.principal import register_service_lookup
-        from wallet.hooks import NavItem, nav_item_register
+        from wallet.hooks import NavItem, before_erasure, nav_item_register
 
         problems = conf.problems(getattr(settings, "CONSENT", {}))
         if problems:  # a wrong setting stops start-up, not the first request that reads it
@@ -24,3 +25,5 @@ class ConsentConfig(AppConfig):
         register_service_lookup(service_by_client_id)
         nav_item_register(NavItem("consent-requests", gettext_lazy("Requests"), order=40))
         nav_item_register(NavItem("consents", gettext_lazy("Consents"), order=50))
+        # An erased citizen's consents are withdrawn, and their services told.
+        before_erasure(consents_on_erasure)

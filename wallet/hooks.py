@@ -8,7 +8,9 @@ The core (everything in `wallet/` but the composition root) imports neither `con
 - `home_section_register(section)`: a part of the citizen's front page after the profile, in
   registration order (the youth membership card, the latest syncs);
 - `nav_item_register(item)`: a link in every page's navigation (consents, the library card,
-  the admin's sync dashboard), ordered by `order`.
+  the admin's sync dashboard), ordered by `order`;
+- `before_erasure(callback)`: called when a citizen is erased, inside the erasure's transaction
+  (the consent app withdraws the citizen's consents and leaves the services a residue).
 
 Registration is idempotent (registering the same callable twice keeps one), so a `ready()` that
 runs again in a test changes nothing.
@@ -21,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from wallet.auth.principal import Principal
     from wallet.models import Citizen
     from wallet.selectors import CitizenWallet
@@ -93,3 +97,31 @@ def nav_item_register(item: NavItem) -> NavItem:
 def nav_items(*, is_staff: bool) -> list[NavItem]:
     shown = [item for item in _nav_items if is_staff or not item.staff_only]
     return sorted(shown, key=lambda item: item.order)
+
+
+# Erasure (wallet.erasure)
+
+ErasureCallback = Callable[["Citizen", "datetime"], "dict[str, int] | None"]
+
+_before_erasure: list[ErasureCallback] = []
+
+
+def before_erasure(callback: ErasureCallback) -> ErasureCallback:
+    """Run `callback(citizen, erased_at)` when the citizen is erased: in the erasure's
+    transaction on the default database, holding the citizen row's lock, before the citizen's
+    rows are deleted. It runs at the commit point, and again just before the rows are deleted
+    (to catch what reached the citizen in between), so it must be idempotent; it may change only
+    the default database (a dry run rolls it back). It returns counts to report, e.g.
+    {"consents_withdrawn": 2}, or None. A failure aborts the erasure: nothing has changed."""
+    if callback not in _before_erasure:
+        _before_erasure.append(callback)
+    return callback
+
+
+def citizen_erasing(*, citizen: Citizen, erased_at: datetime) -> dict[str, int]:
+    """The registered erasure callbacks, in registration order; their counts added up."""
+    counts: dict[str, int] = {}
+    for callback in list(_before_erasure):
+        for name, value in (callback(citizen, erased_at) or {}).items():
+            counts[name] = counts.get(name, 0) + value
+    return counts

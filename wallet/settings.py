@@ -317,6 +317,13 @@ WALLET_KEK_DIR = env.str("WALLET_KEK_DIR", default="")
 WALLET_KEKS = _secret("WALLET_KEKS") if not WALLET_KEK_DIR else _optional_secret("WALLET_KEKS")
 WALLET_INDEX_KEY = _secret("WALLET_INDEX_KEY")
 
+# --- Erasure -----------------------------------------------------------------------------------
+# How long a completed erasure's marker (a blind index of the erased (issuer, sub), no personal
+# data) is kept: tokens issued before the erasure are refused while it lasts, and a new sign-in is
+# told its wallet is new. It must outlive every token (check wallet.E005): a token lives at most
+# WALLET_TOKEN_MAX_LIFETIME_SECONDS. docs/erasure.md
+WALLET_ERASURE_MARKER_DAYS = env.int("WALLET_ERASURE_MARKER_DAYS", default=30)
+
 # --- Receipt signing ----------------------------------------------------------------------------
 # The wallet's own JWS key for consent receipts: a PEM private key, EC P-256 (ES256) or RSA
 # (RS256). Retired keys' PEM public keys (concatenated, in one file) stay published at
@@ -410,6 +417,8 @@ CELERY_BEAT_SCHEDULE = {
     "scheduled-sweeps": {"task": "connectors.scheduled_sweeps", "schedule": 60.0},
     "consent-expiry": {"task": "consent.expire", "schedule": 600.0},
 }
+# Every ten minutes, finish the erasures that stopped after their commit point (docs/erasure.md).
+CELERY_BEAT_SCHEDULE["erasures-complete"] = {"task": "wallet.erasures_complete", "schedule": 600.0}
 
 # --- GraphQL ------------------------------------------------------------------------------------
 GRAPHENE = {

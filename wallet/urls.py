@@ -34,6 +34,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("language/", i18n.language_set, name="language-set"),
     path("profile/", views.profile_edit, name="profile"),
+    path("erase/", views.erase, name="erase"),
+    path("erased/", views.erased, name="erased"),
     path("log/", pages.access_log_view, name="access-log"),
     path(".well-known/jwks.json", views.jwks, name="jwks"),
     path("oidc/", include("mozilla_django_oidc.urls")),
