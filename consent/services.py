@@ -49,7 +49,7 @@ from wallet.access_log import access_log_append
 from wallet.assurance import SENSITIVE_MIN_LOA, loa_at_least
 from wallet.models import Citizen
 from wallet.selectors import CitizenWallet
-from wallet.vault import Vault, citizen_reading_required, citizen_writing
+from wallet.vault import CitizenClosed, Vault, citizen_reading_required, citizen_writing
 
 logger = logging.getLogger(__name__)
 
@@ -590,6 +590,15 @@ def _consented_records(wallet: CitizenWallet, granted: list[str]) -> list[Consen
     return records
 
 
+def _erased_error() -> ConsentError:
+    return ConsentError(
+        "The citizen has erased their data in the wallet: every consent they gave you is "
+        "withdrawn.",
+        code="CONSENT_WITHDRAWN",
+        field="citizenId",
+    )
+
+
 def citizen_data_read(
     *, service: Service, pairwise_id: uuid.UUID, request_id: str, field_ids: list[str] | None
 ) -> ConsentedRead | None:
@@ -610,12 +619,7 @@ def citizen_data_read(
     target = consents_for_read(service_id=service.pk, pairwise_id=pairwise_id)
     if target is None or not target.citizen.is_active:
         if erased_consent_exists(service=service, pairwise_id=pairwise_id):
-            raise ConsentError(
-                "The citizen has erased their data in the wallet: every consent they gave you "
-                "is withdrawn.",
-                code="CONSENT_WITHDRAWN",
-                field="citizenId",
-            )
+            raise _erased_error()
         return None
     citizen, consents = target.citizen, target.consents
     registered = set(service.allowed_fields)
@@ -625,7 +629,12 @@ def citizen_data_read(
     vault: Vault | None = None
     covered: list[tuple[ConsentRow, set[str], str]] = []  # consent, its fields, its purpose
     if live:
-        vault = citizen_reading_required(citizen)
+        try:
+            vault = citizen_reading_required(citizen)
+        except crypto.MissingKeyError:
+            if erased_consent_exists(service=service, pairwise_id=pairwise_id):
+                raise _erased_error() from None  # erased (the key went) while this read ran
+            raise
         for consent in live:
             contents = consent_contents(consent, vault)
             fields = {f for f in contents["fields"] if f in registered}
@@ -645,27 +654,31 @@ def citizen_data_read(
             only_kinds=[(k.source, k.kind) for k in kinds if k.kind is not None],
         )
         records = _consented_records(wallet, granted)
-    access_log_append(
-        citizen=citizen,
-        service_id=service.pk,
-        consent_id=read_under[0] if read_under else None,
-        vault=vault,
-        head=target.log_head,
-        details={
-            "service": {
-                "slug": service.slug,
-                "name": service.name_en,
-                # the citizen's log shows the name in their language
-                "names": {"fi": service.name_fi, "sv": service.name_sv, "en": service.name_en},
+    try:
+        access_log_append(
+            citizen=citizen,
+            service_id=service.pk,
+            consent_id=read_under[0] if read_under else None,
+            vault=vault,
+            head=target.log_head,
+            details={
+                "service": {
+                    "slug": service.slug,
+                    "name": service.name_en,
+                    # the citizen's log shows the name in their language
+                    "names": {"fi": service.name_fi, "sv": service.name_sv, "en": service.name_en},
+                },
+                "fields": granted,
+                "withheld": withheld,
+                "purposes": sorted(set(purposes)),
+                "request_id": request_id,
+                "records": len(records),
+                "consent_ids": [str(pk) for pk in read_under],
             },
-            "fields": granted,
-            "withheld": withheld,
-            "purposes": sorted(set(purposes)),
-            "request_id": request_id,
-            "records": len(records),
-            "consent_ids": [str(pk) for pk in read_under],
-        },
-    )
+        )
+    except CitizenClosed:
+        # erased while this read ran: a read that cannot be logged returns nothing
+        raise _erased_error() from None
     return ConsentedRead(
         citizen_id=pairwise_id,
         request_id=request_id,

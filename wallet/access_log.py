@@ -34,7 +34,13 @@ from wallet.models import (
     Citizen,
 )
 from wallet.rawsql import CitizenRef, LogHead
-from wallet.vault import Vault, citizen_key_at, citizen_reading, citizen_reading_required
+from wallet.vault import (
+    CitizenClosed,
+    Vault,
+    citizen_key_at,
+    citizen_reading,
+    citizen_reading_required,
+)
 
 __all__ = ["LogHead"]  # read with a caller's statement (wallet.rawsql), passed to the append
 
@@ -114,7 +120,8 @@ def access_log_append(
     transaction it locks the head and appends behind whoever held it (see "Locks" above).
     Holding the locks, it cannot lose again. On PostgreSQL a wait for a lock longer than
     WALLET_ACCESS_LOG_LOCK_TIMEOUT raises AppendTimeout (on SQLite, where the write transaction
-    is the lock, the connection's busy timeout bounds it). Plain SQL (see wallet/rawsql.py): this
+    is the lock, the connection's busy timeout bounds it). A citizen erased since the caller
+    looked them up (their log gone) raises CitizenClosed. Plain SQL (see wallet/rawsql.py): this
     runs on every consented read.
     """
     entry = _Entry(citizen.pk, service_id, consent_id, details)
@@ -240,6 +247,9 @@ def _head_locked(cursor: CursorWrapper, citizen: CitizenRef, locking: str) -> Lo
     cursor.execute(locking, [citizen_param])
     head = rawsql.log_head_from(cursor.fetchone())
     if head is None:
+        if not Citizen.objects.filter(pk=citizen.pk, is_active=True).exists():
+            # erased since the caller looked them up: there is no log to append to
+            raise CitizenClosed("the citizen is erased or their account closed")
         AccessLogHead.objects.get_or_create(
             citizen_id=citizen.pk,
             defaults={"seq": 0, "mac": "", "generation": citizen.data_key_generation},

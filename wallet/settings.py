@@ -174,9 +174,12 @@ for _database in DATABASES.values():
         )
     if _database["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the in-process sync write while pages are read; a busy timeout instead of
-        # "database is locked" when two writers meet.
+        # "database is locked" when two writers meet. secure_delete: a deleted row is zeroed,
+        # so nothing of an erased citizen (their `sub`) lingers in free pages (docs/erasure.md).
         _database["OPTIONS"] = {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+            ),
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
