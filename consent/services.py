@@ -499,7 +499,7 @@ def consents_on_erasure(citizen: Citizen, erased_at: datetime) -> dict[str, int]
                 state = ConsentState.WITHDRAWN
             else:  # ended by someone else at this moment: that record stands
                 state = effective_state(consents_with_state().get(pk=consent.pk), now=erased_at)
-        elif state == ConsentState.EXPIRED and consent.current_state == ConsentState.GIVEN:
+        elif state == ConsentState.EXPIRED and consent.current_state == ConsentState.GIVEN:  # type: ignore[attr-defined]
             ended_at = consent.expires_at or erased_at  # past its end, not recorded yet
         else:
             recorded = [s.recorded_at for s in consent.statuses.all()]

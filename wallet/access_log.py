@@ -418,5 +418,5 @@ def access_log_erased(*, citizen_ids: list[uuid.UUID] | None = None) -> Iterator
             citizen_id=tombstone.citizen_id,
             seq=tombstone.seq,
             erased_at=tombstone.erased_at,
-            pending=tombstone.pending,  # type: ignore[attr-defined]
+            pending=tombstone.pending,
         )

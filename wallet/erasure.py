@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
@@ -113,7 +114,7 @@ def citizen_erase(*, citizen: Citizen, dry_run: bool = False) -> ErasureResult:
     )
 
 
-def _commit(*, citizen_id: object, dry_run: bool) -> tuple[Erasure, dict[str, int]]:
+def _commit(*, citizen_id: UUID, dry_run: bool) -> tuple[Erasure, dict[str, int]]:
     """Step 1, the commit point. Returns the journal (an existing one if an erasure of the
     citizen is already under way, or done) and the apps' counts."""
     with transaction.atomic():

@@ -44,7 +44,7 @@ class SessionStore(DbSessionStore):
         return CitizenSession
 
     def create_model_instance(self, data: dict[str, Any]) -> Any:
-        instance = super().create_model_instance(data)
+        instance: Any = super().create_model_instance(data)  # a CitizenSession
         try:
             instance.citizen_id = uuid.UUID(str(data[SESSION_KEY]))
         except (KeyError, ValueError):

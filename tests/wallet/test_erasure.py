@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from io import StringIO
 
+import httpx
 import jwt
 import pytest
 from django.conf import settings
@@ -25,6 +26,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from connectors import services as sync_engine
+from connectors.base import connector_for
 from consent.demo import demo_services_seed
 from consent.models import (
     Consent,
@@ -724,6 +727,25 @@ def test_a_sync_after_the_commit_point_writes_nothing_and_makes_no_key(scene, mo
         records_upsert(citizen=scene.citizen, source="youth", records=[record])
 
     assert DataRecord.objects.filter(citizen_id=scene.citizen.pk).count() == rows_before
+    assert not CitizenKey.objects.filter(citizen_id=scene.citizen.pk).exists()
+
+
+def test_a_sync_that_meets_an_erasure_skips_the_citizen_without_an_error(
+    scene, monkeypatch, sandbox
+):
+    """A sync found the citizen in force (eligible), then the erasure committed while it
+    fetched: the sync writes nothing, and counts neither a citizen nor a failure."""
+    with monkeypatch.context() as patch:
+        _failing_row_deletion(patch)
+        citizen_erase(citizen=scene.citizen)
+    outcome = sync_engine.Outcome()
+
+    with httpx.Client(timeout=10) as client:
+        sync_engine._sync_one(
+            connector=connector_for("youth"), citizen=scene.citizen, client=client, outcome=outcome
+        )
+
+    assert (outcome.citizens, outcome.citizens_failed, outcome.errors) == (0, 0, [])
     assert not CitizenKey.objects.filter(citizen_id=scene.citizen.pk).exists()
 
 

@@ -12,7 +12,9 @@ Changes to the library's defaults, each for a reason:
 - every failure of the callback (the provider's `error=`, an unknown state, the token endpoint,
   userinfo, the ID token, the network) is a "Sign-in failed" page with a 4xx status, never a 500,
   and the log says only which kind of failure it was;
-- logout also ends the provider session (end-session endpoint with `id_token_hint`).
+- logout also ends the provider session (end-session endpoint with `id_token_hint`);
+- a sign-in after the citizen's wallet was erased starts a new, empty wallet (an erasure still
+  under way is finished first) and says so once (docs/erasure.md).
 """
 
 from __future__ import annotations
@@ -194,7 +196,7 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
         try:
             erasure.erasures_finish(issuer=claims["iss"], subject=claims["sub"])
         except erasure.ErasureIncomplete:
-            raise SignInFailed("erasure_incomplete", status=503) from None
+            raise SignInFailed("erasure_incomplete", status=400) from None
         return Citizen.objects.filter(issuer=claims["iss"], subject=claims["sub"])
 
     def create_user(self, claims: dict[str, Any]) -> Citizen:
