@@ -11,6 +11,7 @@ class ConnectorsConfig(AppConfig):
 
         from connectors import base
         from connectors.checks import connector_settings_validate
+        from connectors.export import records_export, sources_export
         from connectors.hooks import sync_on_sign_in
         from connectors.pages import sources_home_section
         from wallet import hooks
@@ -25,6 +26,9 @@ class ConnectorsConfig(AppConfig):
         # The core imports no app: it calls these through its hooks.
         hooks.on_citizen_signed_in(sync_on_sign_in)
         hooks.home_section_register(sources_home_section)
+        # Their members of the citizen's data export (wallet.export).
+        hooks.export_section_register("sources", sources_export, order=20)
+        hooks.export_section_register("records", records_export, order=30)
         # The staff's sync dashboard in the pages' navigation.
         hooks.nav_item_register(
             hooks.NavItem("sync-dashboard", gettext_lazy("Syncs"), order=90, staff_only=True)

@@ -26,6 +26,7 @@ from wallet.hooks import HomeSection
 from wallet.models import Citizen
 from wallet.selectors import CitizenWallet
 from wallet.services import UpstreamRecord
+from wallet.vault import Vault
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,16 @@ class SourceInfo:
     lawful_basis: Labels
     purpose: Labels
     retention: Labels
+
+
+@dataclass(frozen=True)
+class CitizenLink:
+    """Whether the citizen linked an account of theirs to a source that needs one (the library
+    card), as their data export gives it: `account_id` is the id the source knows them by."""
+
+    linked: bool
+    linked_at: datetime | None = None
+    account_id: str | None = None
 
 
 @dataclass
@@ -135,6 +146,11 @@ class Connector(ABC):
         """Whether the citizen must first link an account of theirs to this source (the
         library's card), as the front page says; by default the source knows them by `sub`."""
         return False
+
+    def citizen_link(self, *, citizen: Citizen, vault: Vault | None) -> CitizenLink | None:
+        """The citizen's link to this source, for their data export (`vault`: their key for
+        reads); None for a source that needs no link (it knows them by `sub`)."""
+        return None
 
     def eligible_citizens(self) -> QuerySet[Citizen]:
         """Whom a sweep covers: citizens with a wallet (never strangers from upstream)."""

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,13 @@ def problems(entry: Any) -> list[str]:
             and value < declared.minimum
         ):
             found.append(f"CONSENT[{key!r}] ({declared.env}) must be at least {declared.minimum}")
-    if isinstance(entry.get("JURISDICTION"), str) and not entry["JURISDICTION"].strip():
+    jurisdiction = entry.get("JURISDICTION")
+    if isinstance(jurisdiction, str) and not jurisdiction.strip():
         found.append("CONSENT['JURISDICTION'] (WALLET_CONSENT_JURISDICTION) must not be empty")
+    elif isinstance(jurisdiction, str) and not re.fullmatch(r"[A-Z]{2}", jurisdiction):
+        # the consent records name it as a DPV location, and those are named by these codes
+        found.append(
+            "CONSENT['JURISDICTION'] (WALLET_CONSENT_JURISDICTION) must be a two-letter "
+            "ISO 3166-1 code such as FI"
+        )
     return found

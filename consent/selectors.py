@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -131,6 +131,20 @@ def consent_requests_pending(*, citizen: Citizen) -> list[ConsentRequest]:
     )
 
 
+def citizen_consent_requests_all(*, citizen: Citizen) -> list[ConsentRequest]:
+    """Every request made to the citizen, decided or not, oldest first: theirs, and those hinted
+    to them that they have not opened (the data export). 1 query."""
+    hint = citizen_hint_index(issuer=citizen.issuer, subject=citizen.subject)
+    return list(
+        ConsentRequest.objects.filter(
+            Q(citizen=citizen) | Q(citizen__isnull=True, citizen_hint_index=hint)
+        )
+        .select_related("service", "purpose")
+        .annotate(consent_ref=F("consent__id"))
+        .order_by("created_at", "pk")
+    )
+
+
 def consent_request_for_service(*, service: Service, request_id: str) -> ConsentRequest | None:
     """The service's own request, with what became of its consent (also after an erasure)."""
     return (
@@ -173,6 +187,7 @@ class ConsentView:
     fields: list[str]
     purpose: dict[str, Any]
     history: list[StatusView]
+    loa: str | None = None  # the login's level of assurance when the consent was given
 
     @property
     def id(self) -> uuid.UUID:
@@ -183,47 +198,62 @@ class ConsentView:
         return self.consent.service
 
 
-def citizen_consents(*, citizen: Citizen) -> list[ConsentView]:
+def citizen_consents(*, citizen: Citizen, vault: Vault | None = None) -> list[ConsentView]:
     """The citizen's consents, newest first, each with its whole history.
 
-    Queries: 1 consents (with service and pairwise id) + 1 status records + 1 key, whatever the
-    number of consents.
+    Queries: 1 consents (with service and pairwise id) + 1 status records + 1 key (none when
+    the caller passes the citizen's `vault`), whatever the number of consents.
     """
-    consents = list(
+    consents = list(_citizen_consents_loaded(citizen).order_by("-given_at", "pk"))
+    if not consents:
+        return []
+    if vault is None or vault.generation != citizen.data_key_generation:
+        vault = citizen_reading_required(citizen)
+    now = timezone.now()
+    return [_consent_view(consent, vault, now=now) for consent in consents]
+
+
+def citizen_consent(*, citizen: Citizen, consent_id: uuid.UUID) -> ConsentView | None:
+    """One of the citizen's consents, as `citizen_consents` shows it; None if it is not theirs.
+
+    Queries: 1 consent (with service and pairwise id) + 1 status records + 1 key.
+    """
+    consent = _citizen_consents_loaded(citizen).filter(pk=consent_id).first()
+    if consent is None:
+        return None
+    return _consent_view(consent, citizen_reading_required(citizen), now=timezone.now())
+
+
+def _citizen_consents_loaded(citizen: Citizen) -> QuerySet[Consent]:
+    return (
         consents_with_state()
         .filter(citizen=citizen)
         .select_related("service", "subject")
         .prefetch_related("statuses")
-        .order_by("-given_at", "pk")
     )
-    if not consents:
-        return []
-    vault = citizen_reading_required(citizen)
-    now = timezone.now()
-    views = []
-    for consent in consents:
-        contents = consent_contents(consent, vault)
-        history = [
-            StatusView(
-                seq=s.seq,
-                state=s.state,
-                actor=s.actor,
-                recorded_at=s.recorded_at,
-                digest=s.digest,
-                previous_id=s.previous_id,
-            )
-            for s in consent.statuses.all()
-        ]
-        views.append(
-            ConsentView(
-                consent=consent,
-                state=effective_state(consent, now=now),
-                fields=contents["fields"],
-                purpose=contents["purpose"],
-                history=history,
-            )
+
+
+def _consent_view(consent: Consent, vault: Vault, *, now: datetime) -> ConsentView:
+    contents = consent_contents(consent, vault)
+    history = [
+        StatusView(
+            seq=s.seq,
+            state=s.state,
+            actor=s.actor,
+            recorded_at=s.recorded_at,
+            digest=s.digest,
+            previous_id=s.previous_id,
         )
-    return views
+        for s in consent.statuses.all()
+    ]
+    return ConsentView(
+        consent=consent,
+        state=effective_state(consent, now=now),
+        fields=contents["fields"],
+        purpose=contents["purpose"],
+        history=history,
+        loa=contents.get("loa"),
+    )
 
 
 def consent_receipt(*, citizen: Citizen, consent_id: uuid.UUID) -> str | None:

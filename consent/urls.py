@@ -15,4 +15,5 @@ urlpatterns = [
     path("consents/", views.consents, name="consents"),
     path("consents/<uuid:consent_id>/withdraw/", views.consent_withdraw, name="consent-withdraw"),
     path("consents/<uuid:consent_id>/receipt/", views.consent_receipt, name="consent-receipt"),
+    path("consents/<uuid:consent_id>/record.json", views.consent_record, name="consent-record"),
 ]

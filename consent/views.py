@@ -9,13 +9,13 @@ import uuid
 from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from consent import selectors
+from consent import iso27560, selectors
 from consent.services import ConsentError, consent_request_decide, consent_request_open
 from consent.services import consent_withdraw as consent_withdraw_service
 from wallet.assurance import SENSITIVE_MIN_LOA, loa_at_least
@@ -182,5 +182,26 @@ def consent_receipt(
         raise Http404
     response = HttpResponse(receipt, content_type="application/jose")
     response["Content-Disposition"] = f'attachment; filename="consent-receipt-{consent_id}.jws"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@never_cache
+@require_safe
+@citizen_page
+def consent_record(
+    request: HttpRequest, principal: Principal, consent_id: uuid.UUID
+) -> HttpResponse:
+    """The consent as an ISO/IEC TS 27560 consent record (JSON-LD) as a file: the citizen's own
+    only, for another operator to import."""
+    record = iso27560.consent_record(citizen=principal.citizen, consent_id=consent_id)
+    if record is None:
+        raise Http404
+    response = JsonResponse(
+        record,
+        content_type="application/ld+json",
+        json_dumps_params={"indent": 2, "ensure_ascii": False},
+    )
+    response["Content-Disposition"] = f'attachment; filename="consent-record-{consent_id}.json"'
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -22,6 +22,14 @@ DEMO_PASSWORD = "demo"
 WALLET_WEB_CLIENT_ID = "oma-wallet-web"
 WALLET_CLI_CLIENT_ID = "wallet-cli"
 CONNECTOR_CLIENT_ID = "oma-wallet-connector"
+# The city's profile service, calling the wallet's GDPR API with a citizen's token that carries
+# one of GDPR_SCOPES (only this client may ask for them). Sandbox only: a public client with the
+# password grant, so the API can be tried from a shell; the city's own gets the citizen's token
+# through its sign-in.
+HELSINKI_PROFILE_CLIENT_ID = "helsinki-profile"
+GDPR_QUERY_SCOPE = "omahelsinki.gdprquery"
+GDPR_DELETE_SCOPE = "omahelsinki.gdprdelete"
+GDPR_SCOPES = (GDPR_QUERY_SCOPE, GDPR_DELETE_SCOPE)
 
 
 @dataclass(frozen=True)

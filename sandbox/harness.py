@@ -164,13 +164,15 @@ class Sandbox:
         *,
         scope: str = "openid profile email wallet",
         password: str = DEMO_PASSWORD,
+        client_id: str = WALLET_CLI_CLIENT_ID,
     ) -> dict[str, Any]:
-        """A citizen's token response from the sandbox-only ``wallet-cli`` password grant."""
+        """A citizen's token response from a sandbox-only password grant: ``wallet-cli`` by
+        default, ``helsinki-profile`` for the GDPR API's scopes."""
         response = httpx.post(
             self.token_url,
             data={
                 "grant_type": "password",
-                "client_id": WALLET_CLI_CLIENT_ID,
+                "client_id": client_id,
                 "username": username,
                 "password": password,
                 "scope": scope,

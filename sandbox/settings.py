@@ -119,6 +119,9 @@ SCOPE_AUDIENCES = {
     "wallet": "oma-helsinki-wallet",
     "youth": "youth-membership",
     "berths": "berth-reservations",
+    # the wallet's GDPR API (sandbox.demo.GDPR_SCOPES)
+    "omahelsinki.gdprquery": "oma-helsinki-wallet",
+    "omahelsinki.gdprdelete": "oma-helsinki-wallet",
 }
 
 OAUTH2_PROVIDER = {
@@ -138,6 +141,8 @@ OAUTH2_PROVIDER = {
         "wallet": "Oma.Helsinki wallet",
         "youth": "Youth membership service",
         "berths": "Boat berth service",
+        "omahelsinki.gdprquery": "Your data in the Oma.Helsinki wallet, for the city's profile",
+        "omahelsinki.gdprdelete": "Deleting your data in the Oma.Helsinki wallet",
     },
     "DEFAULT_SCOPES": ["openid"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_SECONDS,

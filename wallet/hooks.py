@@ -10,7 +10,9 @@ The core (everything in `wallet/` but the composition root) imports neither `con
 - `nav_item_register(item)`: a link in every page's navigation (consents, the library card,
   the admin's sync dashboard), ordered by `order`;
 - `before_erasure(callback)`: called when a citizen is erased, inside the erasure's transaction
-  (the consent app withdraws the citizen's consents and leaves the services a residue).
+  (the consent app withdraws the citizen's consents and leaves the services a residue);
+- `export_section_register(key, builder)`: a top-level member of the citizen's data export
+  (wallet.export) that an app owns (the linked sources and records, the consents and requests).
 
 Registration is idempotent (registering the same callable twice keeps one), so a `ready()` that
 runs again in a test changes nothing.
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from wallet.auth.principal import Principal
     from wallet.models import Citizen
     from wallet.selectors import CitizenWallet
+    from wallet.vault import Vault
 
 
 SignedInCallback = Callable[["Citizen"], None]
@@ -99,7 +102,42 @@ def nav_items(*, is_staff: bool) -> list[NavItem]:
     return sorted(shown, key=lambda item: item.order)
 
 
-# Erasure (wallet.erasure)
+# --- The citizen's data export (wallet.export) ---------------------------------------------------
+
+ExportSectionBuilder = Callable[["Citizen", "Vault | None"], Any]
+
+
+@dataclass(frozen=True)
+class ExportSection:
+    """A top-level member of the export: `builder(citizen, vault)` returns its JSON-able value
+    (`vault` is the citizen's key for reads, None when they have none). Members come in `order`."""
+
+    key: str
+    builder: ExportSectionBuilder
+    order: int = 50
+
+
+_export_sections: dict[str, ExportSection] = {}
+
+
+def export_section_register(
+    key: str, builder: ExportSectionBuilder, *, order: int = 50
+) -> ExportSection:
+    """Add the member `key` to every export. One builder a key: registering another builder for
+    a key already taken is a programming error (two apps would each think they own it)."""
+    section = ExportSection(key=key, builder=builder, order=order)
+    existing = _export_sections.get(key)
+    if existing is not None and existing.builder is not builder:
+        raise ValueError(f"export section {key!r} is registered twice with different builders")
+    _export_sections[key] = section
+    return section
+
+
+def export_sections() -> list[ExportSection]:
+    return sorted(_export_sections.values(), key=lambda section: section.order)
+
+
+# --- Erasure (wallet.erasure) --------------------------------------------------------------------
 
 ErasureCallback = Callable[["Citizen", "datetime"], "dict[str, int] | None"]
 

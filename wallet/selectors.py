@@ -30,6 +30,7 @@ class RecordView:
     fetched_at: datetime
     upstream_modified_at: datetime | None
     payload: dict[str, Any]
+    ended_at: datetime | None = None  # loaded by `citizen_records_all` only
 
     def get(self, key: str) -> Any:
         return self.payload.get(key)
@@ -123,3 +124,24 @@ class CitizenWallet(Generic[_CitizenT]):
 
 def citizen_wallet(*, citizen: Citizen) -> CitizenWallet[Citizen]:
     return CitizenWallet(citizen)
+
+
+def citizen_records_all(*, citizen: rawsql.CitizenRef, vault: Vault | None) -> list[RecordView]:
+    """Every record of the citizen, ended ones too, oldest first, each payload opened once (the
+    data export). 1 query, whatever their number; none readable without a key."""
+    if vault is None:
+        return []
+    rows = DataRecord.objects.filter(citizen_id=citizen.pk).order_by("created_at", "pk")
+    return [
+        RecordView(
+            id=row.pk,
+            source=row.source,
+            kind=row.kind,
+            state=row.state,
+            fetched_at=row.fetched_at,
+            upstream_modified_at=row.upstream_modified_at,
+            ended_at=row.ended_at,
+            payload=vault.open_json(RECORD_PAYLOAD, row_id=row.pk, ciphertext=row.payload),
+        )
+        for row in rows
+    ]

@@ -11,6 +11,7 @@ and their settings. The rest of `wallet` is the core and imports no app (pyproje
 """
 
 import os
+import re
 from pathlib import Path
 
 import environ
@@ -272,7 +273,14 @@ OIDC_STORE_ID_TOKEN = True
 # How often a browser sign-in is checked with the provider (silently, prompt=none).
 OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=15 * 60)
 # Never redirected to the provider: the API (bearer tokens or XHR), scripts' JSON, public keys.
-OIDC_EXEMPT_URLS = ["graphql", "refresh-status", "jwks", "language-set"]
+# The GDPR API (a pattern: its URL names a profile) answers to bearer tokens alone.
+OIDC_EXEMPT_URLS = [
+    "graphql",
+    "refresh-status",
+    "jwks",
+    "language-set",
+    re.compile(r"^/gdpr-api/"),
+]
 # Where a citizen's claims (names, email) come from: "userinfo" asks the provider's userinfo
 # endpoint (at login, and once for a citizen first seen through the API) and falls back to the
 # tokens' own claims when it refuses the access token; "token" never asks it (the verified ID
@@ -308,6 +316,16 @@ WALLET_JWKS_CACHE_SECONDS = env.int("WALLET_JWKS_CACHE_SECONDS", default=300)
 WALLET_JWKS_REFRESH_COOLDOWN_SECONDS = env.float(
     "WALLET_JWKS_REFRESH_COOLDOWN_SECONDS", default=30.0
 )
+# The city's GDPR API (wallet.gdpr_api): the Helsinki profile service asks for or deletes a
+# citizen's data with the citizen's own token from this issuer, for this audience, carrying the
+# query or the delete scope, as in the city's other services (GDPR_API_QUERY_SCOPE and
+# GDPR_API_DELETE_SCOPE of helsinki-profile-gdpr-api). Blank issuer, JWKS and audience: the
+# sign-in provider's (OIDC_ISSUER, OIDC_OP_JWKS_ENDPOINT) and the API's (WALLET_API_AUDIENCE).
+GDPR_API_ISSUER = env.str("GDPR_API_ISSUER", default="").rstrip("/")
+GDPR_API_JWKS_ENDPOINT = env.str("GDPR_API_JWKS_ENDPOINT", default="")
+GDPR_API_AUDIENCE = env.str("GDPR_API_AUDIENCE", default="")
+GDPR_API_QUERY_SCOPE = env.str("GDPR_API_QUERY_SCOPE", default="omahelsinki.gdprquery")
+GDPR_API_DELETE_SCOPE = env.str("GDPR_API_DELETE_SCOPE", default="omahelsinki.gdprdelete")
 WALLET_TOKEN_LEEWAY_SECONDS = env.int("WALLET_TOKEN_LEEWAY_SECONDS", default=30)
 # The longest lifetime (exp - iat) accepted in an access token or an ID token.
 WALLET_TOKEN_MAX_LIFETIME_SECONDS = env.int("WALLET_TOKEN_MAX_LIFETIME_SECONDS", default=86400)

@@ -13,7 +13,7 @@ from django.shortcuts import redirect
 from django.urls import include, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from wallet import i18n, pages, views
+from wallet import gdpr_api, i18n, pages, views
 from wallet.graphql.view import WalletGraphQLView
 
 
@@ -38,8 +38,12 @@ urlpatterns = [
     path("erased/", views.erased, name="erased"),
     path("log/", pages.access_log_view, name="access-log"),
     path(".well-known/jwks.json", views.jwks, name="jwks"),
+    path("export/", views.export_download, name="export-download"),
+    path("export/schema/v<int:version>.json", views.export_schema, name="export-schema"),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("graphql/", WalletGraphQLView.as_view(), name="graphql"),
+    path("gdpr-api/v1/profiles/<uuid:profile_id>", gdpr_api.gdpr_profile, name="gdpr-profile"),
+    path("gdpr-api/v1/profiles/<path:rest>", gdpr_api.gdpr_not_a_profile),
     path("", include("consent.urls")),
     path("", include("connectors.urls")),
     path("admin/", admin.site.urls),

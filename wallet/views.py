@@ -1,12 +1,14 @@
 """The core's pages: the front page (the citizen's data, with the apps' sections), the profile,
-erasing everything; and the wallet's public signing keys."""
+the citizen's data export, erasing everything; and the wallet's public signing keys and export
+schema."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.contrib import auth, messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,6 +23,7 @@ from wallet.auth.pages import citizen_page
 from wallet.auth.principal import Principal, principal_from_session
 from wallet.display import record_rows
 from wallet.erasure import citizen_erase
+from wallet.export import citizen_export, export_filename, export_text, schema_path
 from wallet.forms import ErasureForm, ProfileForm
 from wallet.i18n import localized
 from wallet.selectors import citizen_wallet
@@ -129,6 +132,29 @@ def jwks(request: HttpRequest) -> HttpResponse:
     """The public keys consent receipts verify against: no login, cacheable by anyone."""
     response = JsonResponse(signing.jwks(), content_type="application/jwk-set+json")
     response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@never_cache
+@require_GET
+@citizen_page
+def export_download(request: HttpRequest, principal: Principal) -> HttpResponse:
+    """Everything the wallet holds about the citizen, as a signed JSON file (docs/export.md)."""
+    document = citizen_export(citizen=principal.citizen)
+    response = HttpResponse(export_text(document), content_type="application/json; charset=utf-8")
+    exported_at = datetime.fromisoformat(document["exportedAt"])
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(exported_at)}"'
+    return response
+
+
+@require_safe
+def export_schema(request: HttpRequest, version: int) -> HttpResponse:
+    """The JSON Schema of one version of the export format: public, like the JWKS."""
+    path = schema_path(version)
+    if not path.is_file():
+        raise Http404("No such version of the export format.")
+    response = HttpResponse(path.read_bytes(), content_type="application/schema+json")
+    response["Cache-Control"] = "public, max-age=3600"
     return response
 
 

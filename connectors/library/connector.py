@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from connectors import parsing
 from connectors.base import (
     CitizenFetch,
+    CitizenLink,
     ConfigDefaults,
     Connector,
     InvalidRecord,
@@ -32,7 +33,7 @@ from wallet import crypto
 from wallet.catalogue import Labels
 from wallet.models import Citizen
 from wallet.services import UpstreamRecord
-from wallet.vault import citizen_reading_required
+from wallet.vault import Vault, citizen_reading_required
 
 KINDS = {"account", "loan", "hold", "fine"}
 
@@ -199,6 +200,19 @@ class LibraryConnector(Connector):
     def needs_citizen_link(self, citizen: Citizen) -> bool:
         """The library knows patrons by its own id: a citizen links their card first."""
         return not LibraryLink.objects.filter(citizen=citizen).exists()
+
+    def citizen_link(self, *, citizen: Citizen, vault: Vault | None) -> CitizenLink:
+        """The linked card's patron id (theirs to see in their export); the barcode is not kept
+        (the account record holds it) and the PIN never is. 1 query."""
+        link = LibraryLink.objects.filter(citizen=citizen).first()
+        if link is None:
+            return CitizenLink(linked=False)
+        patron_id = (
+            vault.open_text(LIBRARY_PATRON_ID, row_id=link.pk, ciphertext=link.patron_id_sealed)
+            if vault is not None
+            else None  # sealed, and no key to open it: erased half-way
+        )
+        return CitizenLink(linked=True, linked_at=link.linked_at, account_id=patron_id)
 
     def eligible_citizens(self) -> QuerySet[Citizen]:
         return Citizen.objects.filter(is_active=True, library_link__isnull=False)

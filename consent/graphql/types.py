@@ -10,6 +10,7 @@ from typing import Any
 import graphene
 from graphene.types.generic import GenericScalar
 
+from consent.iso27560 import consent_record_of_view
 from consent.models import (
     CONSENT_STATE_UNKNOWN,
     ConsentRequest,
@@ -247,10 +248,21 @@ class ConsentType(graphene.ObjectType):
         required=True, description="The pairwise id this service knows you by."
     )
     history = graphene.List(graphene.NonNull(ConsentStatusType), required=True)
+    consent_record = graphene.JSONString(
+        required=True,
+        description=(
+            "The consent as an ISO/IEC TS 27560 consent record: a JSON-LD document in the W3C "
+            "Data Privacy Vocabulary (docs/consent-records.md) another operator can import."
+        ),
+    )
 
     @staticmethod
     def resolve_state(root: ConsentView, info: Any) -> Any:
         return ConsentStateEnum.get(root.state)
+
+    @staticmethod
+    def resolve_consent_record(root: ConsentView, info: Any) -> dict[str, Any]:
+        return consent_record_of_view(root)
 
     @staticmethod
     def resolve_given_at(root: ConsentView, info: Any) -> Any:

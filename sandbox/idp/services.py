@@ -12,6 +12,7 @@ from sandbox.demo import (
     DEMO_PASSWORD,
     DEMO_SERVICES,
     DEMO_USERS,
+    HELSINKI_PROFILE_CLIENT_ID,
     WALLET_CLI_CLIENT_ID,
     WALLET_WEB_CLIENT_ID,
 )
@@ -91,6 +92,15 @@ def clients_seed(
     _application_upsert(
         client_id=WALLET_CLI_CLIENT_ID,
         name="Wallet command line (sandbox only)",
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_PASSWORD,
+        skip_authorization=True,
+        redirect_uris="",
+        post_logout_redirect_uris="",
+    )
+    _application_upsert(
+        client_id=HELSINKI_PROFILE_CLIENT_ID,
+        name="Helsinki profile (sandbox only): the wallet's GDPR API",
         client_type=Application.CLIENT_PUBLIC,
         authorization_grant_type=Application.GRANT_PASSWORD,
         skip_authorization=True,

@@ -5,6 +5,7 @@ from typing import Any
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
+from sandbox.demo import GDPR_SCOPES, HELSINKI_PROFILE_CLIENT_ID
 from sandbox.idp.claims import user_claims
 
 ClaimFn = Callable[[Any], Any]
@@ -36,6 +37,20 @@ class SandboxOAuth2Validator(OAuth2Validator):
     def get_additional_claims(self) -> dict[str, ClaimFn]:  # type: ignore[override]
         names = ("given_name", "family_name", "email", "loa", "roles")
         return {name: _claim(name) for name in names}
+
+    def validate_scopes(
+        self,
+        client_id: str,
+        scopes: list[str],
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        # As in the city's provider, only the profile service may get the GDPR API's scopes.
+        if client_id != HELSINKI_PROFILE_CLIENT_ID and set(scopes) & set(GDPR_SCOPES):
+            return False
+        return bool(super().validate_scopes(client_id, scopes, client, request, *args, **kwargs))
 
     # Silent sign-in (prompt=none), as the city's provider answers it. DOT's authorize view lets
     # only a signed-in user get this far (anyone else gets `login_required`, in

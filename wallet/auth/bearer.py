@@ -78,17 +78,42 @@ def token_times_check(claims: Mapping[str, Any], *, token_name: str) -> None:
         raise TokenTimesError(f"The {token_name}'s lifetime (exp - iat) is not accepted")
 
 
-def jwks_client() -> jwt.PyJWKClient:
+def jwks_client(jwks_url: str | None = None) -> jwt.PyJWKClient:
     return _jwks_client(
-        settings.OIDC_OP_JWKS_ENDPOINT,
+        jwks_url or settings.OIDC_OP_JWKS_ENDPOINT,
         settings.WALLET_JWKS_CACHE_SECONDS,
         settings.WALLET_JWKS_REFRESH_COOLDOWN_SECONDS,
         settings.OIDC_TIMEOUT,
     )
 
 
-def access_token_validate(token: str, *, required_scope: str | None = None) -> AccessToken:
-    """Validate signature, algorithm, type and claims; raise TokenError with a safe reason."""
+@dataclass(frozen=True)
+class TokenAudience:
+    """Who a token must come from and be meant for. The wallet's API takes the sign-in
+    provider's tokens for WALLET_API_AUDIENCE; the GDPR API (wallet.gdpr_api) names its own."""
+
+    issuer: str
+    audience: str
+    jwks_url: str
+
+
+def wallet_api_audience() -> TokenAudience:
+    return TokenAudience(
+        issuer=settings.OIDC_ISSUER,
+        audience=settings.WALLET_API_AUDIENCE,
+        jwks_url=settings.OIDC_OP_JWKS_ENDPOINT,
+    )
+
+
+def access_token_validate(
+    token: str,
+    *,
+    required_scope: str | None = None,
+    audience: TokenAudience | None = None,
+) -> AccessToken:
+    """Validate signature, algorithm, type and claims; raise TokenError with a safe reason.
+    `audience` defaults to the wallet's API (wallet_api_audience)."""
+    audience = audience or wallet_api_audience()
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -102,7 +127,7 @@ def access_token_validate(token: str, *, required_scope: str | None = None) -> A
     ):
         raise TokenError("The token is not an access token")
     try:
-        signing_key = jwks_client().get_signing_key(str(header.get("kid", "")))
+        signing_key = jwks_client(audience.jwks_url).get_signing_key(str(header.get("kid", "")))
     except jwt.PyJWKClientConnectionError:
         logger.warning("could not fetch the issuer's JWKS")
         raise TokenError("The access token cannot be verified right now") from None
@@ -113,8 +138,8 @@ def access_token_validate(token: str, *, required_scope: str | None = None) -> A
             token,
             key=signing_key.key,
             algorithms=[str(algorithm)],
-            audience=settings.WALLET_API_AUDIENCE,
-            issuer=settings.OIDC_ISSUER,
+            audience=audience.audience,
+            issuer=audience.issuer,
             leeway=settings.WALLET_TOKEN_LEEWAY_SECONDS,
             options={"require": ["exp", "iat", "iss", "aud", "sub"], "strict_aud": False},
         )

@@ -48,8 +48,9 @@ from graphql import (
 )
 from graphql.language import Visitor
 
-# Root fields each of whose evaluations appends to a citizen's access log.
-LOGGED_READ_FIELDS = frozenset({"citizenData"})
+# Root fields each of whose evaluations appends to a citizen's access log, or (an export) opens
+# and records everything the wallet holds about them: one per operation, not one per alias.
+LOGGED_READ_FIELDS = frozenset({"citizenData", "exportMyData"})
 # Counts stop growing here: the limits are far below, and a fragment bomb's numbers stay small.
 _SATURATED = 10**12
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from wallet.auth.oidc import provider_logout_url
 from wallet.auth.principal import Via
 from wallet.erasure import citizen_erase
+from wallet.export import citizen_export
 from wallet.graphql.errors import Error, ErrorCode
 from wallet.graphql.permissions import citizen_required, principal_of
 
@@ -57,5 +58,29 @@ class EraseMyData(graphene.Mutation):
         )
 
 
+class ExportDocument(graphene.JSONString):
+    """A citizen's data export: the JSON document (docs/export.md), in a string. Its JSON Schema
+    is the URL in its `$schema` member."""
+
+
+class ExportMyData(graphene.Mutation):
+    """Everything the wallet holds about the signed-in citizen, as one JSON document signed by
+    the wallet (GDPR articles 15 and 20; the format, its JSON Schema and how to verify it are in
+    docs/export.md). A mutation, not a query: each export is recorded."""
+
+    # A JSON string, not GenericScalar: the export is a document to keep, and a string reaches
+    # the client as one value that no client library walks, merges or re-types on the way.
+    export = graphene.Field(ExportDocument, description="The export, `signature` included.")
+    errors = graphene.List(graphene.NonNull(Error), required=True)
+
+    @staticmethod
+    @citizen_required
+    def mutate(root: Any, info: Any) -> ExportMyData:
+        principal = principal_of(info)
+        assert principal is not None
+        return ExportMyData(export=citizen_export(citizen=principal.citizen), errors=[])
+
+
 class Mutation(graphene.ObjectType):
     erase_my_data = EraseMyData.Field()
+    export_my_data = ExportMyData.Field()
