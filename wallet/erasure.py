@@ -65,7 +65,7 @@ class ErasureIncomplete(Exception):
 class ErasureResult:
     """What an erase call did (or, with `dry_run`, would do). `completed`: all three steps are
     done; if not, the citizen is erased for every observer and `erasures_complete` finishes the
-    rest. `apps`: what the apps did at the commit point (consents withdrawn, requests closed)."""
+    rest. `apps`: what the apps did at the commit point (consents and requests withdrawn)."""
 
     citizen_id: str
     erased_at: datetime
