@@ -30,6 +30,7 @@ from connectors.transport import UpstreamError, client_timeout
 from wallet.models import Citizen
 from wallet.selectors import records_ended_count
 from wallet.services import records_ended_delete, records_upsert
+from wallet.vault import CitizenClosed
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,11 @@ def _sync_one(
             records=fetch.records,
             complete_kinds=fetch.complete_kinds,
         )
+    except CitizenClosed:
+        # erased (or closed) while the sync ran: their data is not written, nor counted
+        outcome.citizens -= 1
+        logger.info("sync %s skipped citizen %s: erased or closed", connector.source, citizen.pk)
+        return
     except UpstreamError as exc:
         outcome.citizens_failed += 1
         outcome.add_error(exc.code, str(exc))

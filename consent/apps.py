@@ -17,9 +17,11 @@ class ConsentConfig(AppConfig):
         from consent.export import consent_requests_export, consents_export
         from consent.processing import service_processing_activities
         from consent.selectors import service_by_client_id
+        from consent.services import consents_on_erasure
         from wallet.auth.principal import register_service_lookup
         from wallet.hooks import (
             NavItem,
+            before_erasure,
             export_section_register,
             nav_item_register,
             processing_activities_register,
@@ -36,3 +38,5 @@ class ConsentConfig(AppConfig):
         export_section_register("consentRequests", consent_requests_export, order=50)
         # The services in the record of processing (/processing/).
         processing_activities_register(service_processing_activities)
+        # An erased citizen's consents are withdrawn, and their services told.
+        before_erasure(consents_on_erasure)

@@ -176,9 +176,12 @@ for _database in DATABASES.values():
         )
     if _database["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the in-process sync write while pages are read; a busy timeout instead of
-        # "database is locked" when two writers meet.
+        # "database is locked" when two writers meet. secure_delete: a deleted row is zeroed,
+        # so nothing of an erased citizen (their `sub`) lingers in free pages (docs/erasure.md).
         _database["OPTIONS"] = {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+            ),
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
@@ -336,6 +339,13 @@ WALLET_KEK_DIR = env.str("WALLET_KEK_DIR", default="")
 WALLET_KEKS = _secret("WALLET_KEKS") if not WALLET_KEK_DIR else _optional_secret("WALLET_KEKS")
 WALLET_INDEX_KEY = _secret("WALLET_INDEX_KEY")
 
+# --- Erasure -----------------------------------------------------------------------------------
+# How long a completed erasure's marker (a blind index of the erased (issuer, sub), no personal
+# data) is kept: tokens issued before the erasure are refused while it lasts, and a new sign-in is
+# told its wallet is new. It must outlive every token (check wallet.E005): a token lives at most
+# WALLET_TOKEN_MAX_LIFETIME_SECONDS. docs/erasure.md
+WALLET_ERASURE_MARKER_DAYS = env.int("WALLET_ERASURE_MARKER_DAYS", default=30)
+
 # --- Receipt signing ----------------------------------------------------------------------------
 # The wallet's own JWS key for consent receipts: a PEM private key, EC P-256 (ES256) or RSA
 # (RS256). Retired keys' PEM public keys (concatenated, in one file) stay published at
@@ -463,6 +473,8 @@ CELERY_BEAT_SCHEDULE["retention-purge"] = {
     "task": "connectors.retention_purge",
     "schedule": crontab(minute=17, hour=WALLET_RETENTION_PURGE_HOUR),
 }
+# Every ten minutes, finish the erasures that stopped after their commit point (docs/erasure.md).
+CELERY_BEAT_SCHEDULE["erasures-complete"] = {"task": "wallet.erasures_complete", "schedule": 600.0}
 
 # --- GraphQL ------------------------------------------------------------------------------------
 GRAPHENE = {

@@ -1,15 +1,17 @@
 """The core's pages: the front page (the citizen's data, with the apps' sections), the profile,
-the record of processing, the citizen's data export; and the wallet's public signing keys and
-export schema."""
+the record of processing, the citizen's data export, erasing everything; and the wallet's public
+signing keys and export schema."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
-from django.contrib import messages
+from django.contrib import auth, messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -17,14 +19,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from wallet import catalogue, hooks, processing, signing
+from wallet.auth.oidc import provider_logout_url
 from wallet.auth.pages import citizen_page
 from wallet.auth.principal import Principal, principal_from_session
 from wallet.display import record_rows
+from wallet.erasure import citizen_erase
 from wallet.export import citizen_export, export_filename, export_text, schema_path
-from wallet.forms import ProfileForm
+from wallet.forms import ErasureForm, ProfileForm
 from wallet.i18n import localized
 from wallet.selectors import citizen_wallet
 from wallet.services import SOURCE_CITIZEN, profile_update_by_citizen
+
+logger = logging.getLogger(__name__)
 
 
 @never_cache
@@ -86,6 +92,40 @@ def profile_edit(request: HttpRequest, principal: Principal) -> HttpResponse:
         "wallet/profile.html",
         {"form": form, "rows": rows, "title": _("Profile")},
     )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@citizen_page
+def erase(request: HttpRequest, principal: Principal) -> HttpResponse:
+    """Erase my data: what happens, a confirmation, then the erasure; the citizen is signed out
+    of the wallet and of the Helsinki login, and comes back to the "data erased" page."""
+    if request.method == "POST":
+        form = ErasureForm(request.POST)
+        if form.is_valid():
+            try:
+                citizen_erase(citizen=principal.citizen)
+            except Exception:
+                # before the commit point: nothing changed (after it, erasing does not raise)
+                logger.exception("erasing citizen %s failed", principal.citizen.pk)
+                messages.error(
+                    request,
+                    _("Your data could not be erased just now. Nothing was changed: try again."),
+                )
+                return redirect("erase")
+            end_session = provider_logout_url(request, back_to=reverse("erased"))
+            auth.logout(request)  # this session; the citizen's others went with the erasure
+            return redirect(end_session)
+    else:
+        form = ErasureForm()
+    return render(request, "wallet/erase.html", {"form": form, "title": _("Erase my data")})
+
+
+@never_cache
+@require_safe
+def erased(request: HttpRequest) -> HttpResponse:
+    """Where the Helsinki login sends the browser back after an erasure."""
+    return render(request, "wallet/erased.html", {"title": _("Your data has been erased")})
 
 
 @require_safe
