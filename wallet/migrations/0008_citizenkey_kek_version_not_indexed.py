@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wallet', '0005_citizen_language'),
+        ('wallet', '0007_merge_0006_erasure_0006_record_ended_index'),
     ]
 
     operations = [
