@@ -398,10 +398,12 @@ def _scale(r: dict[str, Any]) -> dict[str, str]:
     for n in sizes:
         rotation = rotations.get(str(n)) or {}
         cpu = rotation.get("cpu_ms_per_citizen") or {}
+        each = rotation.get("per_citizen_ms_each_round") or []
+        rounds = f" ({', '.join(_number(v, 4) for v in each)})" if len(each) > 1 else ""
         rotation_rows.append(
             [
                 _number(n),
-                f"**{_number(rotation.get('per_citizen_ms'), 4)} ms**",
+                f"**{_number(rotation.get('per_citizen_ms'), 4)} ms**{rounds}",
                 f"**{_number(rotation.get('ratio_peer_to_wallet'), 0)}{TIMES}**",
                 f"{_number(cpu.get('rotate_kek'), 4)} + {_number(cpu.get('postgres'), 4)} ms",
                 f"{_number(rotation.get('rotate_kek_seconds'), 1)} s, "
@@ -414,7 +416,7 @@ def _scale(r: dict[str, Any]) -> dict[str, str]:
     rotation_table = _table(
         [
             "keys",
-            "`rotate_kek` a citizen (goal ≤ 0.027 ms)",
+            "`rotate_kek` a citizen, median round (each round) (goal ≤ 0.027 ms)",
             f"the peer's 2.72 ms / the wallet's (goal ≥ 100{TIMES})",
             "CPU a citizen: `rotate_kek` + its PostgreSQL backend",
             "whole rotation",
@@ -428,6 +430,15 @@ def _scale(r: dict[str, Any]) -> dict[str, str]:
         "scale_me_table": me_table,
         "scale_rotation_table": rotation_table,
         "scale_me_rounds": _number(me.get("rounds")),
+        "scale_rotation_rounds": _number(
+            max(
+                (
+                    len((x or {}).get("per_citizen_ms_each_round") or [None])
+                    for x in rotations.values()
+                ),
+                default=None,
+            )
+        ),
         "scale_me_calls": _number(me.get("calls_per_round")),
         "scale_me_load": f"{_number(load[0])} before, {_number(load[-1])} after",
         "scale_rotation_flatness": f"{_number(r.get('rotation_largest_to_smallest'), 2)}{TIMES}",

@@ -155,8 +155,8 @@ def _associated_data(*parts: object) -> bytes:
     return "".join(f"{len(text)}:{text}" for text in map(str, parts)).encode()
 
 
-def _seal(aead: AESGCM, plaintext: bytes, aad: bytes) -> bytes:
-    nonce = os.urandom(NONCE_BYTES)
+def _seal(aead: AESGCM, plaintext: bytes, aad: bytes, nonce: bytes | None = None) -> bytes:
+    nonce = os.urandom(NONCE_BYTES) if nonce is None else nonce
     return CIPHERTEXT_FORMAT + nonce + aead.encrypt(nonce, plaintext, aad)
 
 
@@ -215,6 +215,14 @@ class KekRewrapper:
         self._wrap = AESGCM(current.key)
         self._wrap_suffix = _associated_data(current.version).decode()
         self._unwrap: dict[int, tuple[AESGCM, str]] = {}
+        # Fresh random nonces drawn from the OS a few thousand at a time, not one call a key.
+        self._nonces, self._nonce_at = b"", 0
+
+    def _nonce(self) -> bytes:
+        if self._nonce_at == len(self._nonces):
+            self._nonces, self._nonce_at = os.urandom(NONCE_BYTES * 4096), 0
+        start, self._nonce_at = self._nonce_at, self._nonce_at + NONCE_BYTES
+        return self._nonces[start : self._nonce_at]
 
     def _opener(self, kek_version: int) -> tuple[AESGCM, str]:
         opener = self._unwrap.get(kek_version)
@@ -236,7 +244,7 @@ class KekRewrapper:
         citizen, gen = str(citizen_id), str(generation)
         shared = f"{self._LABEL}{len(citizen)}:{citizen}{len(gen)}:{gen}"
         data_key = _open(aead, wrapped, (shared + suffix).encode())
-        return _seal(self._wrap, data_key, (shared + self._wrap_suffix).encode())
+        return _seal(self._wrap, data_key, (shared + self._wrap_suffix).encode(), self._nonce())
 
 
 @functools.cache

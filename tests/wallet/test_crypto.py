@@ -158,6 +158,22 @@ def test_rewrapper_wraps_as_data_key_wrap_does_and_opens_what_it_wrapped(setting
     )
 
 
+def test_rewrapper_never_repeats_a_nonce_across_its_refills(settings):
+    settings.WALLET_KEKS = _kek_spec(1)
+    _, wrapped = crypto.data_key_wrap(
+        data_key=crypto.data_key_generate(), citizen_id=CITIZEN, generation=1
+    )
+    settings.WALLET_KEKS += "," + _kek_spec(2)
+    rewrapper = crypto.KekRewrapper()
+    nonces = {
+        rewrapper.rewrap(wrapped=wrapped, kek_version=1, citizen_id=CITIZEN, generation=1)[
+            1 : 1 + crypto.NONCE_BYTES
+        ]
+        for _ in range(9000)  # more than two draws of nonces from the OS
+    }
+    assert len(nonces) == 9000 and all(len(n) == crypto.NONCE_BYTES for n in nonces)
+
+
 def test_rewrapper_checks_the_associated_data_of_every_key(settings):
     settings.WALLET_KEKS = _kek_spec(1)
     _, wrapped = crypto.data_key_wrap(
