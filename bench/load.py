@@ -32,6 +32,7 @@ choose, `--no-doc` for none).
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import logging
 import os
@@ -48,6 +49,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VAR = REPO_ROOT / "var" / "bench"
@@ -87,6 +89,19 @@ CITIZEN_DATA_QUERY = """query($id: ID!) { citizenData(citizenId: $id) {
   citizenId grantedFields withheldFields
   records { kind values { fieldId value } }
 } }"""
+
+
+def loopback_only(host: str | None) -> str:
+    """The host, if it is an http URL on this machine: the load is never sent anywhere else."""
+    url = urlsplit(host or "")
+    try:
+        name = url.hostname or ""
+        loopback = name == "localhost" or ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        loopback = False
+    if url.scheme != "http" or not loopback:
+        raise SystemExit(f"the load goes to http URLs on loopback only, not {host!r}")
+    return str(host)
 
 
 def sync_users(users: int) -> int:

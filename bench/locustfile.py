@@ -21,6 +21,9 @@ When locust quits, the final figures (locust's own: counts, requests per second,
 p99, failures) go to the JSON file named by `LOAD_STATS`. Its `--csv` files are written by a
 periodic writer that can miss the last second's requests.
 
+The host must be an http URL on loopback (127.0.0.0/8, ::1, localhost): anything else is
+refused before a request is made.
+
 `python -m bench.locustfile --once --host URL` runs every task of every user once instead, and
 exits non-zero if any request failed (tests/test_bench_load.py keeps this file from rotting).
 """
@@ -38,7 +41,7 @@ from typing import Any
 
 from locust import FastHttpUser, between, constant_pacing, events, task
 
-from bench.load import CITIZEN_DATA_QUERY, ME_QUERY, SYNC_MUTATION
+from bench.load import CITIZEN_DATA_QUERY, ME_QUERY, SYNC_MUTATION, loopback_only
 
 
 def _fixtures() -> dict[str, Any]:
@@ -208,6 +211,7 @@ _environments: list[Any] = []
 
 @events.init.add_listener
 def _remember_environment(environment: Any, **_: Any) -> None:
+    loopback_only(environment.host)
     _environments.append(environment)
 
 
@@ -223,7 +227,7 @@ def run_every_task_once(host: str) -> dict[str, dict[str, Any]]:
     how many succeeded and why any failed."""
     from locust.env import Environment
 
-    environment = Environment(user_classes=list(USERS), host=host)
+    environment = Environment(user_classes=list(USERS), host=loopback_only(host))
     outcomes: dict[str, dict[str, Any]] = {}
 
     def record(name: str, exception: BaseException | None = None, **_: Any) -> None:
@@ -235,6 +239,7 @@ def run_every_task_once(host: str) -> dict[str, dict[str, Any]]:
 
     environment.events.request.add_listener(record)
     for user_class in USERS:
+        user_class.host = host  # what locust's command line does with --host
         user = user_class(environment)
         for each_task in dict.fromkeys(user.tasks):  # weights repeat a task; once each
             each_task(user)
