@@ -12,21 +12,22 @@ gunicorn and PostgreSQL, on loopback ports this command starts and stops itself.
    the demo service's client-credentials token from the provider's token endpoint.
 4. gunicorn (`GUNICORN_OPTIONS`) with the wallet's settings as a deployment gets them (DEBUG
    off, persistent database connections), pointed at the sandbox; a short warm-up.
-5. locust, headless (`bench/locustfile.py`): `--users` clients spawned at `--spawn-rate` a
-   second for `--seconds`. Its own statistics, taken as it quits, give requests per second and
-   p50 / p95 / p99 per operation.
+5. locust, headless (`bench/locustfile.py`), once for each of `PHASES` (paced, flat-out):
+   `--users` clients spawned at `--spawn-rate` a second for `--seconds`. Its own statistics,
+   taken as it quits, give requests per second and p50 / p95 / p99 per operation.
 
 Errors are any non-2xx answer, GraphQL `errors` or an answer without the data asked for, and
-also, counted in the database afterwards, a `citizenData` read that left no access-log entry or
-a `syncMyData` source that did not succeed. Any error makes the exit status 1.
+also, counted in the database after each phase, a `citizenData` read that left no access-log
+entry or a `syncMyData` source that did not succeed, and a traceback in the wallet's log. Any
+error makes the exit status 1.
 
 `syncMyData` runs in the request (its answer is each source's outcome), so no Celery worker is
 involved whether or not a broker is configured: the load run sets none.
 
 Results: a JSON file (`--results`, default var/bench/results.load.json). At the issue's sizes
-(50 users, 60 s) the load section of docs/benchmarks.md is rewritten from it (the other sections
-are kept); a smaller run writes its section to var/bench/load.quick.md instead (`--doc` to
-choose, `--no-doc` for none).
+(50 users, 60 s, both phases) the load section of docs/benchmarks.md is rewritten from it (the
+other sections are kept); a smaller run writes its section to var/bench/load.quick.md instead
+(`--doc` to choose, `--no-doc` for none).
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ GUNICORN_OPTIONS = ["--workers", "2", "--worker-class", "gthread", "--threads", 
 CITIZEN_CLIENT_ID = "wallet-cli"  # the sandbox's command-line client, whose tokens act for citizens
 TOKEN_SECONDS = 3600
 
-# The operations of bench/locustfile.py (here, so that the warm-up need not import locust).
+# The operations of bench/locustfile.py, here so that this module (the warm-up, the tests) need
+# not import locust, which patches the standard library with gevent as it is imported.
 ME_QUERY = """{ me {
   profile { firstName lastName nickname email phone address preferredLanguage }
   youthMembership { membershipNumber status expiration schoolName schoolClass }
