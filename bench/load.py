@@ -238,12 +238,13 @@ def _children_cpu_seconds() -> float:
 
 
 def _cpu_seconds(*, server_pid: int, sandbox_pid: int) -> dict[str, float]:
-    """CPU so far of the wallet's gunicorn, PostgreSQL, the sandbox and the finished locusts."""
+    """CPU so far of the wallet's gunicorn, the sandbox and the locusts that have finished.
+    Not PostgreSQL's: its backends come and go with the connections (persistent for at most
+    DATABASE_CONN_MAX_AGE), taking their CPU time with them, and other work uses it too."""
     from bench.consent import _process_cpu_seconds
 
     return {
         "wallet": _process_cpu_seconds(lambda pid, comm, ppid: server_pid in (pid, ppid)),
-        "postgres": _process_cpu_seconds(lambda pid, comm, ppid: comm.startswith("postgres")),
         "sandbox": _process_cpu_seconds(lambda pid, comm, ppid: sandbox_pid in (pid, ppid)),
         "locust": _children_cpu_seconds(),
     }

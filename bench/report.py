@@ -659,21 +659,21 @@ def load_section(record: dict[str, Any] | None) -> dict[str, str]:
         runs = p.get("sync_runs") or {}
         cpu = p.get("cpu_seconds") or {}
         load = p.get("load_average_1min") or [None, None]
+        requests = ((p.get("operations") or {}).get("all") or {}).get("requests")
+        wallet = cpu.get("wallet")
+        per_request = (
+            1000 * wallet / requests
+            if isinstance(wallet, int | float) and isinstance(requests, int) and requests
+            else None
+        )
         checks.append(
             f"- {phase}: {_number(p.get('access_log_entries_written'))} access-log entries "
             "written, one for each successful `citizenData` read; `syncMyData` source runs: "
             + (", ".join(f"{_number(n)} {status}" for status, n in sorted(runs.items())) or "none")
-            + "; CPU seconds: "
-            + ", ".join(
-                f"{label} {_number(cpu.get(key), 1)}"
-                for key, label in (
-                    ("wallet", "the wallet's gunicorn"),
-                    ("postgres", "PostgreSQL"),
-                    ("sandbox", "the sandbox"),
-                    ("locust", "locust"),
-                )
-            )
-            + f"; load average {_number(load[0])} as it started, {_number(load[-1])} as it ended."
+            + f"; CPU seconds: the wallet's gunicorn {_number(wallet, 1)} "
+            f"({_number(per_request, 1)} ms a request), the sandbox "
+            f"{_number(cpu.get('sandbox'), 1)}, locust {_number(cpu.get('locust'), 1)}; "
+            f"load average {_number(load[0])} as it started, {_number(load[-1])} as it ended."
         )
     return {
         "load_produced": produced,
