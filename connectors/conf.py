@@ -11,9 +11,10 @@ DATABASES or CACHES):
 The package's `__init__.py` holds its `CONNECTOR` declaration (a `ConnectorPackage`): its source
 name, its Connector class (a dotted path, imported once the apps are ready) and its settings:
 each with its key, type, default, whether it is a secret, and the environment variable the
-wallet's settings read it from. `wallet.settings` fills each entry from the environment with
-`entry_from_env`; a test (or another deployment) may give an entry by hand, and what it leaves
-out takes the declared default.
+wallet's settings read it from. Every source also has the settings all sources share
+(`shared_settings`, below: `RETENTION_DAYS`, from `<SOURCE>_RETENTION_DAYS`).
+`wallet.settings` fills each entry from the environment with `entry_from_env`; a test (or
+another deployment) may give an entry by hand, and what it leaves out takes the declared default.
 
 This module is imported by `wallet.settings`, before the apps load: it and the packages'
 `__init__.py` import no model and no Django setting.
@@ -42,10 +43,29 @@ class Setting:
     secret: bool = False
     env: str | None = None  # the environment variable it is read from (also as NAME_FILE if secret)
     help: str = ""
+    minimum: int | None = None  # int: the smallest value allowed (a default of None is allowed)
 
     @property
     def required(self) -> bool:
         return self.default is REQUIRED
+
+
+RETENTION_DAYS = "RETENTION_DAYS"
+
+
+def shared_settings(source: str) -> tuple[Setting, ...]:
+    """The settings every source has without declaring them: how many days an ended record is
+    kept (None: the source's own `SourceInfo.retention_after_end`)."""
+    return (
+        Setting(
+            RETENTION_DAYS,
+            int,
+            default=None,
+            env=f"{source.upper()}_RETENTION_DAYS",
+            help="days a record is kept after it ended upstream (default: the source's own)",
+            minimum=1,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -56,8 +76,22 @@ class ConnectorPackage:
     connector: str  # dotted path of its connectors.base.Connector subclass
     settings: tuple[Setting, ...] = ()
 
+    def __post_init__(self) -> None:
+        shared = {s.key for s in shared_settings(self.source)}
+        clash = sorted(shared & {s.key for s in self.settings})
+        if clash:
+            raise ImproperlyConfigured(
+                f"connector package of {self.source!r} declares {', '.join(clash)}, "
+                "which every source has already (connectors.conf.shared_settings)"
+            )
+
+    @property
+    def all_settings(self) -> tuple[Setting, ...]:
+        """Its own settings, then the ones every source shares."""
+        return (*self.settings, *shared_settings(self.source))
+
     def setting(self, key: str) -> Setting | None:
-        return next((s for s in self.settings if s.key == key), None)
+        return next((s for s in self.all_settings if s.key == key), None)
 
 
 def package_declaration(package: str) -> ConnectorPackage:
@@ -85,7 +119,7 @@ def entry_from_env(package: str, read: EnvReader) -> dict[str, Any]:
     variable (a missing required one is left out: `problems` reports it)."""
     declaration = package_declaration(package)
     entry: dict[str, Any] = {PACKAGE: package}
-    for setting in declaration.settings:
+    for setting in declaration.all_settings:
         if setting.env is None:
             continue
         default = "" if setting.required else setting.default
@@ -97,6 +131,8 @@ def entry_from_env(package: str, read: EnvReader) -> dict[str, Any]:
 
 
 def _type_ok(setting: Setting, value: Any) -> bool:
+    if value is None and setting.default is None:
+        return True  # "not set": the default's meaning
     if setting.type is bool:
         return isinstance(value, bool)
     if setting.type is float:
@@ -142,12 +178,12 @@ def problems(connectors: Mapping[str, Any]) -> list[Problem]:
                     f"{where}: the package {entry[PACKAGE]} is the {declaration.source!r} source"
                 )
             )
-        known = {s.key for s in declaration.settings}
+        known = {s.key for s in declaration.all_settings}
         for key in sorted(set(entry) - known - {PACKAGE}):
             found.append(
                 Problem(f"{where}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
             )
-        for setting in declaration.settings:
+        for setting in declaration.all_settings:
             value = entry.get(setting.key, setting.default)
             if value is REQUIRED or (setting.secret and setting.required and value == ""):
                 found.append(
@@ -163,6 +199,14 @@ def problems(connectors: Mapping[str, Any]) -> list[Problem]:
                         f"got {type(value).__name__}"
                     )
                 )
+            elif setting.minimum is not None and value is not None and value < setting.minimum:
+                what = f" ({setting.help})" if setting.help else ""
+                found.append(
+                    Problem(
+                        f"{where}[{setting.key!r}] must be at least {setting.minimum}{what}, "
+                        f"got {value!r}{_where(setting)}"
+                    )
+                )
     return found
 
 
@@ -171,6 +215,6 @@ def resolved(source: str, connectors: Mapping[str, Any]) -> dict[str, Any]:
     entry = connectors[source]
     declaration = package_declaration(entry[PACKAGE])
     # a required setting left out (reported by `problems`) reads as blank
-    values = {s.key: "" if s.required else s.default for s in declaration.settings}
+    values = {s.key: "" if s.required else s.default for s in declaration.all_settings}
     values.update({k: v for k, v in entry.items() if k != PACKAGE})
     return values
