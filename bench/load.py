@@ -238,16 +238,27 @@ def _children_cpu_seconds() -> float:
 
 
 def _cpu_seconds(*, server_pid: int, sandbox_pid: int) -> dict[str, float]:
-    """CPU so far of the wallet's gunicorn, the sandbox and the locusts that have finished.
-    Not PostgreSQL's: its backends come and go with the connections (persistent for at most
-    DATABASE_CONN_MAX_AGE), taking their CPU time with them, and other work uses it too."""
+    """CPU so far of the wallet's gunicorn, the sandbox, the locusts that have finished and the
+    whole machine. Not PostgreSQL's: its backends come and go with the connections (persistent
+    for at most DATABASE_CONN_MAX_AGE), taking their CPU time with them, and other work uses it
+    too."""
     from bench.consent import _process_cpu_seconds
 
     return {
         "wallet": _process_cpu_seconds(lambda pid, comm, ppid: server_pid in (pid, ppid)),
         "sandbox": _process_cpu_seconds(lambda pid, comm, ppid: sandbox_pid in (pid, ppid)),
         "locust": _children_cpu_seconds(),
+        "machine": _machine_busy_seconds(),
     }
+
+
+def _machine_busy_seconds() -> float:
+    """CPU time the whole machine has spent busy (all cores, all processes), from /proc/stat:
+    what the wallet's share is out of, and how much other work there was."""
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def _phase(

@@ -654,6 +654,12 @@ def load_section(record: dict[str, Any] | None) -> dict[str, str]:
     else:
         listed = "; ".join(str(p) for p in problems) or "see the table"
         verdict = f"**{_number(errors)} errors**: below the goal (0 errors). {listed}."
+    cores, seconds = machine.get("cores"), r.get("seconds")
+    available = (
+        f"{_number(cores * seconds)} ({_number(cores)} cores {TIMES} {_number(seconds)} s)"
+        if isinstance(cores, int) and isinstance(seconds, int)
+        else MISSING
+    )
     checks = []
     for phase, p in phases.items():
         runs = p.get("sync_runs") or {}
@@ -672,7 +678,8 @@ def load_section(record: dict[str, Any] | None) -> dict[str, str]:
             + (", ".join(f"{_number(n)} {status}" for status, n in sorted(runs.items())) or "none")
             + f"; CPU seconds: the wallet's gunicorn {_number(wallet, 1)} "
             f"({_number(per_request, 1)} ms a request), the sandbox "
-            f"{_number(cpu.get('sandbox'), 1)}, locust {_number(cpu.get('locust'), 1)}; "
+            f"{_number(cpu.get('sandbox'), 1)}, locust {_number(cpu.get('locust'), 1)}, the "
+            f"whole machine (all work) {_number(cpu.get('machine'), 1)} of {available}; "
             f"load average {_number(load[0])} as it started, {_number(load[-1])} as it ended."
         )
     return {

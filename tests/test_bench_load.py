@@ -187,7 +187,7 @@ def a_load_run(**overrides: Any) -> dict[str, Any]:
         "access_log_entries_written": 1392,
         "sync_runs": {"succeeded": 540},
         "load_average_1min": [1.77, 3.02],
-        "cpu_seconds": {"wallet": 27.9, "sandbox": 3.6, "locust": 2.8},
+        "cpu_seconds": {"wallet": 27.9, "sandbox": 3.6, "locust": 2.8, "machine": 101.5},
     }
     record: dict[str, Any] = {
         "command": ".venv/bin/python -m bench.load",
@@ -242,6 +242,7 @@ def test_the_load_section_gives_each_phase_and_operation_its_figures() -> None:
     assert f"paced: a pause of 0.1{report.DASH}1.0 s; flat-out: no pause" in text
     assert "1,392 access-log entries written" in text and "540 succeeded" in text
     assert "the wallet's gunicorn 27.9 (5.6 ms a request)" in text  # 27.9 s / 4,962
+    assert f"the whole machine (all work) 101.5 of 120 (2 cores {report.TIMES} 60 s)" in text
     assert "`make load`, that is `.venv/bin/python -m bench.load`" in text
     assert "smoke test, not figures" not in text
     assert "$" not in text
