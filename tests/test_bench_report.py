@@ -404,6 +404,39 @@ def test_a_run_of_some_updates_their_sections_and_keeps_the_rest(tmp_path: Path)
     for name in set(TITLES) - {"rotation"}:  # every other section as it was
         assert section(after, name) == section(before, name)
     assert after.replace(rotation, "").count("From a run of its own") == 0
+    assert report._load_block(after) == report._load_block(before)
+
+
+def test_make_bench_scale_puts_its_section_before_the_load_section_and_keeps_both(
+    tmp_path: Path,
+) -> None:
+    page = tmp_path / "benchmarks.md"
+    without_scale = a_run()
+    del without_scale["benchmarks"]["scale"]
+    report.write(without_scale, page)
+    before = page.read_text()
+    assert "**Not run in this run** (not selected)" in section(before, "scale")
+    scale_only = a_run(
+        command=".venv/bin/python -m bench --only scale --doc docs/benchmarks.md",
+        make_command="make bench-scale",
+        benchmarks={"scale": {"status": "ok", "seconds": 420.0, "result": RESULTS["scale"]}},
+    )
+
+    report.update(scale_only, page)
+
+    after = page.read_text()
+    start, end = report._section_span(after, "scale") or (0, 0)
+    scale = after[start:end]
+    assert "**From a run of its own**: `make bench-scale`" in scale
+    assert "| 1,000,000 | 3.34 | **1.040** (goal ≤ 1.10) |" in scale
+    assert report.LOAD_BEGIN not in scale and report._load_block(after) == report._load_block(
+        before
+    )
+    assert after.index(scale) < after.index(report.LOAD_BEGIN)
+    rows = [line for line in after.splitlines() if line.startswith("| `scale` |")]
+    assert len(rows) == 2 and all("ran in 420 s" in line for line in rows)
+    for name in set(TITLES) - {"scale"}:
+        assert section(after, name) == section(before, name)
 
 
 def test_a_run_of_them_all_keeps_the_sections_of_on_demand_benchmarks(tmp_path: Path) -> None:
