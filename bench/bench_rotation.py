@@ -9,7 +9,9 @@ rows, which is what a key change costs when the key encrypts the rows directly.
 from __future__ import annotations
 
 import base64
+import itertools
 import os
+import statistics
 import time
 import tracemalloc
 import uuid
@@ -221,9 +223,12 @@ def rotate_on_postgres(*, version: int) -> dict[str, Any]:
         cursor.execute("SELECT pg_backend_pid()")
         (backend,) = cursor.fetchone()
     statements = [0]
+    updates: list[float] = []  # when each batch's UPDATE began
 
     def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         statements[0] += 1
+        if sql.lstrip().startswith("UPDATE"):
+            updates.append(time.perf_counter())
         return execute(sql, params, many, context)
 
     if (
@@ -244,6 +249,11 @@ def rotate_on_postgres(*, version: int) -> dict[str, Any]:
         else None
     )
     assert summary.failed == summary.changed_meanwhile == summary.left_behind == 0, summary
+    # A batch's time, one UPDATE to the next: the first tenth of the batches against the last
+    batch_ms = [(b - a) * 1000 for a, b in itertools.pairwise(updates)]
+    tenth = max(len(batch_ms) // 10, 1)
+    first_ms = statistics.median(batch_ms[:tenth]) if batch_ms else None
+    last_ms = statistics.median(batch_ms[-tenth:]) if batch_ms else None
     citizens = summary.rewrapped
     per_citizen_ms = seconds * 1000 / citizens
     return {
@@ -257,6 +267,8 @@ def rotate_on_postgres(*, version: int) -> dict[str, Any]:
         "rotate_kek_batches": summary.batches,
         "rotate_kek_batch_size": settings.WALLET_KEK_ROTATION_BATCH_SIZE,
         "rotate_kek_statements": statements[0],
+        "batch_ms_first_tenth": None if first_ms is None else round(first_ms, 2),
+        "batch_ms_last_tenth": None if last_ms is None else round(last_ms, 2),
         "rotate_kek_data_rows_rewritten": summary.data_rows_rewritten,
         "peer_rotate_keys_ms_per_citizen": PEER_ROTATE_KEYS_MS_PER_CITIZEN,
         "ratio_peer_to_wallet": round(PEER_ROTATE_KEYS_MS_PER_CITIZEN / per_citizen_ms, 1),

@@ -411,6 +411,8 @@ def _scale(r: dict[str, Any]) -> dict[str, str]:
                 f"{_number(rotation.get('rotate_kek_seconds'), 1)} s, "
                 f"{_number(rotation.get('rotate_kek_batches'))} batches, "
                 f"{_number(rotation.get('rotate_kek_statements'))} statements",
+                f"{_number(rotation.get('batch_ms_first_tenth'), 1)} / "
+                f"{_number(rotation.get('batch_ms_last_tenth'), 1)} ms",
                 _number(rotation.get("rotate_kek_data_rows_rewritten")),
                 _number(rotation.get("load_average_after")),
             ]
@@ -422,6 +424,7 @@ def _scale(r: dict[str, Any]) -> dict[str, str]:
             f"the peer's 2.72 ms / the wallet's (goal ≥ 100{TIMES})",
             "CPU a citizen: `rotate_kek` + its PostgreSQL backend",
             "whole rotation",
+            "a batch: first tenth / last tenth (medians)",
             "data rows written",
             "load average after",
         ],

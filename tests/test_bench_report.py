@@ -187,6 +187,8 @@ RESULTS: dict[str, dict[str, Any]] = {
                 "rotate_kek_batch_size": 1000,
                 "rotate_kek_statements": 2 * (n // 1000 + 1) + 3,
                 "rotate_kek_data_rows_rewritten": 0,
+                "batch_ms_first_tenth": ms * 1000 * 0.98,
+                "batch_ms_last_tenth": ms * 1000,
                 "peer_rotate_keys_ms_per_citizen": 2.72,
                 "ratio_peer_to_wallet": round(2.72 / ms, 1),
                 "load_average_after": 1.5,
@@ -296,6 +298,7 @@ def test_the_scale_section_gives_the_seed_me_at_both_sizes_and_rotation_against_
         in scale
     )
     assert f"| 1,000,000 | **0.0231 ms** (0.0231, 0.0254, 0.0219) | **118{TIMES}** |" in scale
+    assert "1,001 batches, 2,005 statements | 22.6 / 23.1 ms | 0 |" in scale
     assert "in\n3 rounds that each rotate every population" in scale
     assert f"the largest population against the smallest: 1.43{TIMES}" in scale
     assert "10,000 to 1,000,000 citizens" in scale
