@@ -216,12 +216,15 @@ def rotate_on_postgres(*, version: int) -> dict[str, Any]:
 
     from wallet.db_router import KEYSTORE
     from wallet.keys import kek_rotate
+    from wallet.models import CitizenKey
 
     keystore = connections[KEYSTORE]
     with keystore.cursor() as cursor:
         cursor.execute("CHECKPOINT")  # start from a settled database, not the seed's dirty pages
         cursor.execute("SELECT pg_backend_pid()")
         (backend,) = cursor.fetchone()
+        cursor.execute("SELECT pg_total_relation_size(%s)", [CitizenKey._meta.db_table])
+        (key_store_bytes,) = cursor.fetchone()
     statements = [0]
     updates: list[float] = []  # when each batch's UPDATE began
 
@@ -267,6 +270,7 @@ def rotate_on_postgres(*, version: int) -> dict[str, Any]:
         "rotate_kek_batches": summary.batches,
         "rotate_kek_batch_size": settings.WALLET_KEK_ROTATION_BATCH_SIZE,
         "rotate_kek_statements": statements[0],
+        "key_table_mb": round(key_store_bytes / 2**20, 1),
         "batch_ms_first_tenth": None if first_ms is None else round(first_ms, 2),
         "batch_ms_last_tenth": None if last_ms is None else round(last_ms, 2),
         "rotate_kek_data_rows_rewritten": summary.data_rows_rewritten,

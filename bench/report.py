@@ -404,7 +404,7 @@ def _scale(r: dict[str, Any]) -> dict[str, str]:
         rounds = f" ({', '.join(_number(v, 4) for v in each)})" if len(each) > 1 else ""
         rotation_rows.append(
             [
-                _number(n),
+                f"{_number(n)} ({_number(rotation.get('key_table_mb'), 1)} MB)",
                 f"**{_number(rotation.get('per_citizen_ms'), 4)} ms**{rounds}",
                 f"**{_number(rotation.get('ratio_peer_to_wallet'), 0)}{TIMES}**",
                 f"{_number(cpu.get('rotate_kek'), 4)} + {_number(cpu.get('postgres'), 4)} ms",
@@ -419,7 +419,7 @@ def _scale(r: dict[str, Any]) -> dict[str, str]:
         )
     rotation_table = _table(
         [
-            "keys",
+            "keys (their table with its index)",
             "`rotate_kek` a citizen, median round (each round) (goal ≤ 0.027 ms)",
             f"the peer's 2.72 ms / the wallet's (goal ≥ 100{TIMES})",
             "CPU a citizen: `rotate_kek` + its PostgreSQL backend",

@@ -187,6 +187,7 @@ RESULTS: dict[str, dict[str, Any]] = {
                 "rotate_kek_batch_size": 1000,
                 "rotate_kek_statements": 2 * (n // 1000 + 1) + 3,
                 "rotate_kek_data_rows_rewritten": 0,
+                "key_table_mb": n / 6000,
                 "batch_ms_first_tenth": ms * 1000 * 0.98,
                 "batch_ms_last_tenth": ms * 1000,
                 "peer_rotate_keys_ms_per_citizen": 2.72,
@@ -294,10 +295,13 @@ def test_the_scale_section_gives_the_seed_me_at_both_sizes_and_rotation_against_
     assert "| 1,000,000 | 2,000,000 | 12.0 + 130.5 = **151.2** | 151 µs | 2.30 |" in scale
     assert "| 1,000,000 | 3.34 | **1.040** (goal ≤ 1.10) |" in scale
     assert (
-        f"| 10,000 | **0.0162 ms** (0.0162, 0.0178, 0.0154) | **168{TIMES}** | 0.0071 + 0.0068 ms |"
+        f"| 10,000 (1.7 MB) | **0.0162 ms** (0.0162, 0.0178, 0.0154) | **168{TIMES}** | "
+        "0.0071 + 0.0068 ms |" in scale
+    )
+    assert (
+        f"| 1,000,000 (166.7 MB) | **0.0231 ms** (0.0231, 0.0254, 0.0219) | **118{TIMES}** |"
         in scale
     )
-    assert f"| 1,000,000 | **0.0231 ms** (0.0231, 0.0254, 0.0219) | **118{TIMES}** |" in scale
     assert "1,001 batches, 2,005 statements | 22.6 / 23.1 ms | 0 |" in scale
     assert "in\n3 rounds that each rotate every population" in scale
     assert f"the largest against the smallest: 1.43{TIMES}" in scale
