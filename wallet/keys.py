@@ -8,10 +8,10 @@ destroyed (committed) before the data is deleted.
 from __future__ import annotations
 
 import functools
+import gc
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple, cast
@@ -19,7 +19,6 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Q
 from django.utils import timezone
 
@@ -116,7 +115,7 @@ def kek_rotate(*, batch_size: int | None = None) -> KekRotationSummary:
 
     Batches follow the primary key (keyset pagination), so each costs the same at the
     millionth citizen as at the first and a rerun after an interruption picks up what is left;
-    each batch is one SELECT and one UPDATE whatever its size (see `_store_rewrapped`). Every
+    each batch is one SELECT and one UPDATE whatever its size (`_send_rewrapped`). Every
     row is written only if it still is what was read (a compare-and-swap), so a concurrent
     data-key rotation or key creation is never overwritten."""
     started = time.perf_counter()
@@ -125,7 +124,7 @@ def kek_rotate(*, batch_size: int | None = None) -> KekRotationSummary:
     summary = KekRotationSummary(kek_version=rewrapper.version)
     summary.already_current = CitizenKey.objects.exclude(_stale(rewrapper.version)).count()
     writes_elsewhere = _WriteCounter(exclude_table=CitizenKey._meta.db_table)
-    with writes_elsewhere.watching():
+    with writes_elsewhere.watching(), _collector_spared_the_process():
         work = True
         while work and summary.passes < MAX_PASSES:
             summary.passes += 1
@@ -137,6 +136,22 @@ def kek_rotate(*, batch_size: int | None = None) -> KekRotationSummary:
     summary.data_rows_rewritten = writes_elsewhere.count
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+@contextmanager
+def _collector_spared_the_process() -> Iterator[None]:
+    """Leave the objects the process already holds out of the garbage collector's passes while
+    the rotation runs (unless something else froze some first). Each batch's thousands of
+    objects live long enough to reach the oldest generation, so the collector kept sweeping
+    the whole process: a quarter of the rotation's own CPU (measured at 100,000 keys)."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _kek_rotate_pass(
@@ -171,9 +186,9 @@ def _kek_rotate_pass(
                 if len(rows) == batch_size
                 else []
             )
-            writing = write(ready)
+            written_count = write(ready)
             following_ready = rewrap_all(following)
-            written = writing.result()
+            written = written_count()
             summary.rewrapped += written
             summary.changed_meanwhile += len(ready) - written
             summary.batches += 1
@@ -184,31 +199,38 @@ def _kek_rotate_pass(
 
 
 @contextmanager
-def _batch_writer(*, kek_version: int) -> Iterator[Callable[[list[_Rewrapped]], Future[int]]]:
-    """`write(batch)`: the batch's write begun, its number of keys written to come.
+def _batch_writer(*, kek_version: int) -> Iterator[Callable[[list[_Rewrapped]], Callable[[], int]]]:
+    """`write(batch)` begins a batch's write and gives back a function that waits for it to
+    end and answers how many keys it wrote.
 
-    On PostgreSQL the write runs on a thread of its own, over the same connection (psycopg
-    serialises the two threads' statements): the server updates one batch while this thread
-    re-wraps the next, one batch in flight at most. Elsewhere it runs at once, here."""
+    On PostgreSQL the connection is in pipeline mode: the batch's UPDATE goes to the server,
+    which works on it while this process re-wraps the next batch (and commits it when asked for
+    the count). Elsewhere the write is done at once."""
     connection = connections[KEYSTORE]
     if connection.vendor != "postgresql":
 
-        def write_now(batch: list[_Rewrapped]) -> Future[int]:
-            done: Future[int] = Future()
-            done.set_result(_store_rewrapped(batch, kek_version=kek_version))
-            return done
+        def write_now(batch: list[_Rewrapped]) -> Callable[[], int]:
+            written = _store_rewrapped(batch, kek_version=kek_version)
+            return lambda: written
 
         yield write_now
         return
     connection.ensure_connection()
-    connection.inc_thread_sharing()
-    try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rotate-kek") as executor:
-            yield lambda batch: executor.submit(
-                _store_rewrapped, batch, kek_version=kek_version, connection=connection
-            )
-    finally:
-        connection.dec_thread_sharing()
+    with connection.connection.pipeline() as pipeline:
+
+        def write_sent(batch: list[_Rewrapped]) -> Callable[[], int]:
+            sent = _send_rewrapped(batch, kek_version=kek_version)
+
+            def written() -> int:
+                if sent is None:
+                    return 0
+                pipeline.sync()
+                with sent:
+                    return int(sent.rowcount)
+
+            return written
+
+        yield write_sent
 
 
 _KEY_COLUMNS = (
@@ -354,39 +376,45 @@ def _server_binding_cursor(connection: Any) -> Any:
     )
 
 
-def _store_rewrapped(
-    keys: list[_Rewrapped], *, kek_version: int, connection: BaseDatabaseWrapper | None = None
-) -> int:
-    """Write a batch in one statement; the number of keys written (the others changed since
-    they were read). `connection`: the key store's, when this runs on another thread."""
+def _send_rewrapped(keys: list[_Rewrapped], *, kek_version: int) -> Any:
+    """PostgreSQL: the batch's UPDATE sent, in one statement; its cursor, whose row count (the
+    keys written; the others changed since they were read) is there once the statement has run.
+    None for an empty batch."""
+    if not keys:
+        return None
+    connection = connections[KEYSTORE]
+    reads, wrapped, pending = (list(column) for column in zip(*keys, strict=True))
+    ids, generations, versions, _, pending_generations, pending_versions, _ = (
+        list(column) for column in zip(*reads, strict=True)
+    )
+    cursor = _server_binding_cursor(connection)
+    cursor.execute(
+        _STORE_POSTGRESQL,
+        [
+            kek_version,
+            kek_version,
+            rawsql.datetime_param(timezone.now(), connection),
+            ids,
+            generations,
+            versions,
+            pending_generations,
+            pending_versions,
+            wrapped,
+            pending,
+            ids[0],
+            ids[-1],
+        ],
+    )
+    return cursor
+
+
+def _store_rewrapped(keys: list[_Rewrapped], *, kek_version: int) -> int:
+    """Elsewhere than PostgreSQL (SQLite): the batch written in one executemany; the number of
+    keys written (the others changed since they were read)."""
     if not keys:
         return 0
-    connection = connections[KEYSTORE] if connection is None else connection
+    connection = connections[KEYSTORE]
     now = rawsql.datetime_param(timezone.now(), connection)
-    if connection.vendor == "postgresql":
-        reads, wrapped, pending = (list(column) for column in zip(*keys, strict=True))
-        ids, generations, versions, _, pending_generations, pending_versions, _ = (
-            list(column) for column in zip(*reads, strict=True)
-        )
-        with _server_binding_cursor(connection) as cursor:
-            cursor.execute(
-                _STORE_POSTGRESQL,
-                [
-                    kek_version,
-                    kek_version,
-                    now,
-                    ids,
-                    generations,
-                    versions,
-                    pending_generations,
-                    pending_versions,
-                    wrapped,
-                    pending,
-                    ids[0],
-                    ids[-1],
-                ],
-            )
-            return int(cursor.rowcount)
     rows = [
         [
             kek_version,

@@ -1,6 +1,7 @@
 """Key lifecycle: KEK rotation, data-key rotation, crypto-shredding, start-up checks."""
 
 import base64
+import gc
 import json
 import os
 import uuid
@@ -185,6 +186,22 @@ def test_the_rotation_batch_size_is_a_setting(settings):
     settings.WALLET_KEK_ROTATION_BATCH_SIZE = 2
     summary = _rotate_kek()
     assert (summary["batches"], summary["rewrapped"]) == (3, 5)
+
+
+def test_the_rotation_leaves_the_garbage_collector_as_it_found_it(settings):
+    settings.WALLET_KEKS = f"1:{_kek()}"
+    _keys_only(3)
+    settings.WALLET_KEKS += f",2:{_kek()}"
+    gc.unfreeze()
+    assert kek_rotate().rewrapped == 3 and gc.get_freeze_count() == 0
+    gc.freeze()  # someone else froze these: the rotation leaves them be and freezes nothing more
+    try:
+        frozen = gc.get_freeze_count()
+        settings.WALLET_KEKS += f",3:{_kek()}"
+        assert kek_rotate().rewrapped == 3
+        assert frozen - 100 < gc.get_freeze_count() <= frozen  # (some were freed meanwhile)
+    finally:
+        gc.unfreeze()
 
 
 def test_no_index_covers_a_column_every_rotation_rewrites():
