@@ -550,9 +550,15 @@ HEADLINES: dict[str, Headline] = {
     ),
     "scale:rotation": (
         "`rotate_kek`: the peer's 2.72 ms a citizen / the wallet's, worst population size",
-        f"≥ 100{TIMES} (≤ 0.027 ms), flat",
+        f"≥ 100{TIMES} (≤ 0.027 ms)",
         lambda r: r.get("rotation_worst_ratio_peer_to_wallet"),
         lambda v: v >= 100,
+    ),
+    "scale:flat": (
+        "`rotate_kek` a citizen, the largest population / the smallest",
+        "flat (≤ 1.10)",
+        lambda r: r.get("rotation_largest_to_smallest"),
+        lambda v: v <= 1.1,
     ),
 }
 
@@ -716,17 +722,25 @@ def _with_section_of(target: str, source: str, name: str, *, note: str = "") -> 
         heading, _, body = section.partition("\n")
         section = f"{heading}\n\n{note}\n{body}"
     old = _section_span(target, name)
-    if old is None:
-        target = target.rstrip("\n") + "\n\n" + section
-    else:
+    if old is not None:
         target = target[: old[0]] + section + target[old[1] :]
+    elif LOAD_BEGIN in target:  # a page from before this section: it goes before the load's
+        at = target.index(LOAD_BEGIN)
+        target = target[:at] + section.rstrip("\n") + "\n\n" + target[at:]
+    else:
+        target = target.rstrip("\n") + "\n\n" + section
     rows, old_rows = _summary_rows(source, name), _summary_rows(target, name)
+    lines = target.split("\n")
     if rows and old_rows:
-        lines = target.split("\n")
         first = lines.index(old_rows[0])
         lines[first : first + len(old_rows)] = rows
-        target = "\n".join(lines)
-    return target
+    elif rows:  # after the summary table's last row
+        header = next(i for i, line in enumerate(lines) if line.startswith("| benchmark |"))
+        end = header + 2
+        while end < len(lines) and lines[end].startswith("| `"):
+            end += 1
+        lines[end:end] = rows
+    return "\n".join(lines)
 
 
 # --- the load section: written by `make load` (bench/load.py), kept by `make bench` ---------
@@ -908,10 +922,15 @@ def main() -> int:
         "the load section alone",
     )
     parser.add_argument("--out", type=Path, required=True, help="the page to write")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="a run of some (--only): put their sections into the page, keep the rest",
+    )
     args = parser.parse_args()
     results = json.loads(args.results.read_text())
     if "benchmarks" in results:
-        write(results, args.out)
+        (update if args.update else write)(results, args.out)
     else:  # a run of bench/load.py
         write_load(results, args.out)
     return 0
