@@ -11,9 +11,11 @@ DATABASES or CACHES):
 The package's `__init__.py` holds its `CONNECTOR` declaration (a `ConnectorPackage`): its source
 name, its Connector class (a dotted path, imported once the apps are ready) and its settings:
 each with its key, type, default, whether it is a secret, and the environment variable the
-wallet's settings read it from. `wallet.settings` fills each entry from the environment with
-`entry_from_env`; a test (or another deployment) may give an entry by hand, and what it leaves
-out takes the declared default.
+wallet's settings read it from. Every source also has the settings of `budget_settings`, its
+upstream's budget (calls in flight, calls per second), without declaring them.
+`wallet.settings` fills each entry from the environment with `entry_from_env`; a test (or
+another deployment) may give an entry by hand, and what it leaves out takes the declared
+default.
 
 This module is imported by `wallet.settings`, before the apps load: it and the packages'
 `__init__.py` import no model and no Django setting.
@@ -42,6 +44,7 @@ class Setting:
     secret: bool = False
     env: str | None = None  # the environment variable it is read from (also as NAME_FILE if secret)
     help: str = ""
+    minimum: float | None = None  # numbers: the smallest value accepted
 
     @property
     def required(self) -> bool:
@@ -56,8 +59,45 @@ class ConnectorPackage:
     connector: str  # dotted path of its connectors.base.Connector subclass
     settings: tuple[Setting, ...] = ()
 
+    @property
+    def all_settings(self) -> tuple[Setting, ...]:
+        """What it declares, and the budget every source has (a declared key wins)."""
+        declared = {s.key for s in self.settings}
+        budget = budget_settings(self.source)
+        return self.settings + tuple(s for s in budget if s.key not in declared)
+
     def setting(self, key: str) -> Setting | None:
-        return next((s for s in self.settings if s.key == key), None)
+        return next((s for s in self.all_settings if s.key == key), None)
+
+
+MAX_IN_FLIGHT = "MAX_IN_FLIGHT"
+MAX_CALLS_PER_SECOND = "MAX_CALLS_PER_SECOND"
+
+
+def budget_settings(source: str) -> tuple[Setting, ...]:
+    """Every source's budget toward its upstream, per worker process (connectors.throttle):
+    calls in flight at once, and calls per second. The defaults are a policy toward the city's
+    systems, about the load one call at a time used to put on them; raise them with the
+    system's owners."""
+    prefix = source.upper()
+    return (
+        Setting(
+            MAX_IN_FLIGHT,
+            int,
+            default=8,
+            env=f"{prefix}_MAX_IN_FLIGHT",
+            minimum=1,
+            help="upstream calls a worker process keeps in flight at once",
+        ),
+        Setting(
+            MAX_CALLS_PER_SECOND,
+            float,
+            default=25.0,
+            env=f"{prefix}_MAX_CALLS_PER_SECOND",
+            minimum=0.1,
+            help="upstream calls a worker process starts per second, on average",
+        ),
+    )
 
 
 def package_declaration(package: str) -> ConnectorPackage:
@@ -85,7 +125,7 @@ def entry_from_env(package: str, read: EnvReader) -> dict[str, Any]:
     variable (a missing required one is left out: `problems` reports it)."""
     declaration = package_declaration(package)
     entry: dict[str, Any] = {PACKAGE: package}
-    for setting in declaration.settings:
+    for setting in declaration.all_settings:
         if setting.env is None:
             continue
         default = "" if setting.required else setting.default
@@ -142,12 +182,12 @@ def problems(connectors: Mapping[str, Any]) -> list[Problem]:
                     f"{where}: the package {entry[PACKAGE]} is the {declaration.source!r} source"
                 )
             )
-        known = {s.key for s in declaration.settings}
+        known = {s.key for s in declaration.all_settings}
         for key in sorted(set(entry) - known - {PACKAGE}):
             found.append(
                 Problem(f"{where}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
             )
-        for setting in declaration.settings:
+        for setting in declaration.all_settings:
             value = entry.get(setting.key, setting.default)
             if value is REQUIRED or (setting.secret and setting.required and value == ""):
                 found.append(
@@ -163,6 +203,13 @@ def problems(connectors: Mapping[str, Any]) -> list[Problem]:
                         f"got {type(value).__name__}"
                     )
                 )
+            elif setting.minimum is not None and value < setting.minimum:
+                found.append(
+                    Problem(
+                        f"{where}[{setting.key!r}] must be at least {setting.minimum:g}"
+                        f"{_where(setting)}"
+                    )
+                )
     return found
 
 
@@ -171,6 +218,6 @@ def resolved(source: str, connectors: Mapping[str, Any]) -> dict[str, Any]:
     entry = connectors[source]
     declaration = package_declaration(entry[PACKAGE])
     # a required setting left out (reported by `problems`) reads as blank
-    values = {s.key: "" if s.required else s.default for s in declaration.settings}
+    values = {s.key: "" if s.required else s.default for s in declaration.all_settings}
     values.update({k: v for k, v in entry.items() if k != PACKAGE})
     return values

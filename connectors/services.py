@@ -5,12 +5,20 @@ One engine for every connector and mode:
 - a sweep (full, or incremental where the upstream can say what changed): a SyncRun of mode
   `full`/`incremental` that fans out over chunks of citizen ids as tasks, run in-process
   without a broker or by any number of Celery workers with one.
+
+Within a chunk, the fetches run on a pool of threads, as many as the source may have calls in
+flight (its `MAX_IN_FLIGHT`; connectors.throttle keeps every call within that and its
+`MAX_CALLS_PER_SECOND`), while the chunk's own thread stores each citizen's records as their
+fetch completes: one transaction per citizen (records_upsert takes the citizen's lock), and the
+chunk's counts added to the run at its end under the run's row lock, so no count is lost.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import UUID
@@ -23,6 +31,8 @@ from django.utils import timezone
 from connectors import base
 from connectors.config import effective_config
 from connectors.models import RUN_COUNTS, SyncRun
+from connectors.pool import FetchPool
+from connectors.throttle import budget_of
 from connectors.transport import UpstreamError, client_timeout
 from wallet.models import Citizen
 from wallet.services import records_upsert
@@ -57,12 +67,17 @@ class Outcome:
 
 
 def _sync_one(
-    *, connector: base.Connector, citizen: Citizen, client: httpx.Client, outcome: Outcome
+    *,
+    connector: base.Connector,
+    citizen: Citizen,
+    fetched: Callable[[], base.CitizenFetch],
+    outcome: Outcome,
 ) -> None:
-    """Fetch and store one citizen's data from one source; failures are counted, not raised."""
+    """Store one citizen's data from one source, as `fetched` gives it (or raises); failures
+    are counted, not raised."""
     outcome.citizens += 1
     try:
-        fetch = connector.fetch_citizen(citizen=citizen, client=client)
+        fetch = fetched()
         counts = records_upsert(
             citizen=citizen,
             source=connector.source,
@@ -131,7 +146,14 @@ def citizen_sync(
             )
             outcome = Outcome()
             if connector.eligible_citizens().filter(pk=citizen.pk).exists():
-                _sync_one(connector=connector, citizen=citizen, client=client, outcome=outcome)
+                _sync_one(
+                    connector=connector,
+                    citizen=citizen,
+                    fetched=functools.partial(
+                        connector.fetch_citizen, citizen=citizen, client=client
+                    ),
+                    outcome=outcome,
+                )
             _apply(run, outcome)
             run.status = _final_status(run)
             run.finished_at = timezone.now()
@@ -249,17 +271,45 @@ def _finish(run: SyncRun, *, status: str, code: str = "", message: str = "") -> 
     run.save()
 
 
+def _upstream_client(max_in_flight: int) -> httpx.Client:
+    """A client that keeps a connection for each call in flight (and one for a token)."""
+    return httpx.Client(
+        timeout=client_timeout(),
+        limits=httpx.Limits(
+            max_connections=max_in_flight + 1, max_keepalive_connections=max_in_flight + 1
+        ),
+    )
+
+
+def _heartbeat_seconds() -> float:
+    return min(60.0, settings.SYNC_STALE_SECONDS / 4)
+
+
 def sweep_chunk(*, run_id: UUID, citizen_ids: list[UUID]) -> None:
     """Sync one chunk of a sweep and add its counts to the run; the last chunk closes the run."""
     run = SyncRun.objects.filter(pk=run_id).first()
     if run is None or run.status != SyncRun.Status.RUNNING:
         return  # abandoned (a lost worker's redelivered task) or erased: nothing to do
     connector = base.connector_for(run.source)
+    budget = budget_of(connector.source)
+    in_flight = budget.max_in_flight if budget else 1
     outcome = Outcome()
-    citizens = connector.eligible_citizens().filter(pk__in=citizen_ids)
-    with httpx.Client(timeout=client_timeout()) as client:
-        for citizen in citizens:
-            _sync_one(connector=connector, citizen=citizen, client=client, outcome=outcome)
+    citizens = list(connector.eligible_citizens().filter(pk__in=citizen_ids))
+    beaten = time.monotonic()
+    with (
+        _upstream_client(in_flight) as client,
+        FetchPool(in_flight, name=f"sweep-{connector.source}") as pool,
+    ):
+        for citizen, fetched in connector.fetch_citizens(
+            citizens=citizens, client=client, pool=pool
+        ):
+            _sync_one(connector=connector, citizen=citizen, fetched=fetched.result, outcome=outcome)
+            if time.monotonic() - beaten > _heartbeat_seconds():
+                # A chunk of a slow upstream can take minutes: the run must not look lost.
+                SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+                beaten = time.monotonic()
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().get(pk=run_id)
         if run.status != SyncRun.Status.RUNNING:
