@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import UUID
 
-import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -33,7 +32,7 @@ from connectors.config import effective_config
 from connectors.models import RUN_COUNTS, SyncRun
 from connectors.pool import FetchPool
 from connectors.throttle import budget_of
-from connectors.transport import UpstreamError, client_timeout
+from connectors.transport import UpstreamError, upstream_client
 from wallet.models import Citizen
 from wallet.services import records_upsert
 
@@ -139,7 +138,7 @@ def citizen_sync(
     selected = [base.connector_for(s) for s in sources] if sources else base.connectors()
     selected = [c for c in selected if effective_config(c.source).enabled]
     runs = []
-    with httpx.Client(timeout=client_timeout()) as client:
+    with upstream_client() as client:
         for connector in selected:
             run = SyncRun.objects.create(
                 source=connector.source, mode=SyncRun.Mode.CITIZEN, citizen=citizen, trigger=trigger
@@ -231,7 +230,7 @@ def sweep_start(*, source: str, incremental: bool, trigger: str) -> SyncRun:
     # an incremental sweep covers everyone, as a full one does.
     if run.since is not None and connector.supports_incremental:
         try:
-            with httpx.Client(timeout=client_timeout()) as client:
+            with upstream_client() as client:
                 changed = connector.changed_citizens(since=run.since, client=client)
         except UpstreamError as exc:
             _finish(run, status=SyncRun.Status.FAILED, code=exc.code, message=str(exc))
@@ -271,16 +270,6 @@ def _finish(run: SyncRun, *, status: str, code: str = "", message: str = "") -> 
     run.save()
 
 
-def _upstream_client(max_in_flight: int) -> httpx.Client:
-    """A client that keeps a connection for each call in flight (and one for a token)."""
-    return httpx.Client(
-        timeout=client_timeout(),
-        limits=httpx.Limits(
-            max_connections=max_in_flight + 1, max_keepalive_connections=max_in_flight + 1
-        ),
-    )
-
-
 def _heartbeat_seconds() -> float:
     return min(60.0, settings.SYNC_STALE_SECONDS / 4)
 
@@ -297,7 +286,7 @@ def sweep_chunk(*, run_id: UUID, citizen_ids: list[UUID]) -> None:
     citizens = list(connector.eligible_citizens().filter(pk__in=citizen_ids))
     beaten = time.monotonic()
     with (
-        _upstream_client(in_flight) as client,
+        upstream_client(max_in_flight=in_flight) as client,
         FetchPool(in_flight, name=f"sweep-{connector.source}") as pool,
     ):
         for citizen, fetched in connector.fetch_citizens(

@@ -79,6 +79,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": env.str("SANDBOX_DATABASE_PATH", default=str(VAR_DIR / "sandbox.sqlite3")),
+        # Each server thread keeps its connection: opening one (and its PRAGMAs) per request
+        # cost more than most answers.
+        "CONN_MAX_AGE": None,
         # The dev server is threaded and benchmarks hit it concurrently: WAL lets readers run
         # beside a writer, IMMEDIATE takes the write lock up front (no upgrade deadlocks), and
         # a busy database is waited for instead of failing at once.
