@@ -102,6 +102,7 @@ class SyncRunAdmin(admin.ModelAdmin):
         "unchanged",
         "ended",
         "failed",
+        "purged",
         "error_code",
     )
     list_filter = ("source", "mode", "status", "error_code")

@@ -14,6 +14,7 @@ class ConnectorsConfig(AppConfig):
         from connectors.export import records_export, sources_export
         from connectors.hooks import sync_on_sign_in
         from connectors.pages import sources_home_section
+        from connectors.processing import source_processing_activities
         from wallet import hooks
 
         # The sources are the ones settings.CONNECTORS names: their connectors, their kinds in
@@ -29,6 +30,8 @@ class ConnectorsConfig(AppConfig):
         # Their members of the citizen's data export (wallet.export).
         hooks.export_section_register("sources", sources_export, order=20)
         hooks.export_section_register("records", records_export, order=30)
+        # The sources in the record of processing (/processing/).
+        hooks.processing_activities_register(source_processing_activities)
         # The staff's sync dashboard in the pages' navigation.
         hooks.nav_item_register(
             hooks.NavItem("sync-dashboard", gettext_lazy("Syncs"), order=90, staff_only=True)

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -30,15 +30,61 @@ from wallet.selectors import CitizenWallet
 from wallet.services import UpstreamRecord
 from wallet.vault import Vault
 
+PERIOD = "{period}"
+
 
 @dataclass(frozen=True)
 class SourceInfo:
-    """Why the city holds this data, shown to the citizen next to it (in their language)."""
+    """Why the city holds this data, shown to the citizen next to it (in their language), and in
+    the record of processing (/processing/).
+
+    Retention is data and words that cannot disagree: `retention_after_end` is how long the
+    wallet keeps a record after it ended upstream (the purge deletes it then;
+    connectors.services.records_retention_purge), and `retention` says it for people with a
+    `{period}` in each language, filled from the days in force (a deployment may set others:
+    the source's `RETENTION_DAYS` setting). Never a number in words.
+    """
 
     controller: Labels
     lawful_basis: Labels
     purpose: Labels
-    retention: Labels
+    retention: Labels  # "{period} after ...", in each language
+    retention_after_end: timedelta
+    system: Labels  # the upstream system the data comes from, named for people
+
+    def __post_init__(self) -> None:
+        for language in ("fi", "sv", "en"):
+            if getattr(self.retention, language).count(PERIOD) != 1:
+                raise ValueError(f"retention.{language} must say {PERIOD} once")
+        whole_days = not (self.retention_after_end.seconds or self.retention_after_end.microseconds)
+        if self.retention_after_end < timedelta(days=1) or not whole_days:
+            raise ValueError("retention_after_end must be a whole number of days, at least one")
+
+
+def retention_period(days: int) -> Labels:
+    """`days` as people say it: whole years (of 365 days) as years, anything else in days."""
+    if days % 365 == 0:
+        years = days // 365
+        return Labels(
+            f"{years} vuosi" if years == 1 else f"{years} vuotta",
+            f"{years} år",
+            f"{years} year" if years == 1 else f"{years} years",
+        )
+    return Labels(
+        f"{days} päivä" if days == 1 else f"{days} päivää",
+        f"{days} dag" if days == 1 else f"{days} dagar",
+        f"{days} day" if days == 1 else f"{days} days",
+    )
+
+
+def retention_text(info: SourceInfo, days: int) -> Labels:
+    """The source's retention in words, its {period} being `days`."""
+    period = retention_period(days)
+    return Labels(
+        info.retention.fi.replace(PERIOD, period.fi),
+        info.retention.sv.replace(PERIOD, period.sv),
+        info.retention.en.replace(PERIOD, period.en),
+    )
 
 
 @dataclass(frozen=True)
@@ -110,11 +156,26 @@ class Connector(ABC):
     labels: Labels
     me_fields: tuple[MeField, ...] = ()
     sweep_modes: frozenset[SweepMode] = frozenset({SweepMode.FULL})
+    # What the wallet keeps for this source besides its records (the library's card link), for
+    # the record of processing.
+    other_data: tuple[Labels, ...] = ()
 
     @property
     def settings(self) -> dict[str, Any]:
         """Its own settings: its entry in `settings.CONNECTORS` over its declared defaults."""
         return conf.resolved(self.source, django_settings.CONNECTORS)
+
+    @property
+    def retention_after_end(self) -> timedelta:
+        """How long a record is kept after it ended upstream: the deployment's `RETENTION_DAYS`
+        for this source, else the source's own."""
+        days = self.settings[conf.RETENTION_DAYS]
+        return self.info.retention_after_end if days is None else timedelta(days=days)
+
+    @property
+    def retention_text(self) -> Labels:
+        """The retention in force, in words (always the same days as `retention_after_end`)."""
+        return retention_text(self.info, self.retention_after_end.days)
 
     @property
     def supports_incremental(self) -> bool:

@@ -11,11 +11,11 @@ DATABASES or CACHES):
 The package's `__init__.py` holds its `CONNECTOR` declaration (a `ConnectorPackage`): its source
 name, its Connector class (a dotted path, imported once the apps are ready) and its settings:
 each with its key, type, default, whether it is a secret, and the environment variable the
-wallet's settings read it from. Every source also has the settings of `budget_settings`, its
-upstream's budget (calls in flight, calls per second), without declaring them.
+wallet's settings read it from. Every source also has the settings all sources share
+(`shared_settings`, below: `RETENTION_DAYS`, from `<SOURCE>_RETENTION_DAYS`, and its upstream's
+budget, `MAX_IN_FLIGHT` and `MAX_CALLS_PER_SECOND`).
 `wallet.settings` fills each entry from the environment with `entry_from_env`; a test (or
-another deployment) may give an entry by hand, and what it leaves out takes the declared
-default.
+another deployment) may give an entry by hand, and what it leaves out takes the declared default.
 
 This module is imported by `wallet.settings`, before the apps load: it and the packages'
 `__init__.py` import no model and no Django setting.
@@ -44,11 +44,51 @@ class Setting:
     secret: bool = False
     env: str | None = None  # the environment variable it is read from (also as NAME_FILE if secret)
     help: str = ""
-    minimum: float | None = None  # numbers: the smallest value accepted
+    minimum: float | None = None  # numbers: the smallest value allowed (a default of None is)
 
     @property
     def required(self) -> bool:
         return self.default is REQUIRED
+
+
+RETENTION_DAYS = "RETENTION_DAYS"
+MAX_IN_FLIGHT = "MAX_IN_FLIGHT"
+MAX_CALLS_PER_SECOND = "MAX_CALLS_PER_SECOND"
+
+
+def shared_settings(source: str) -> tuple[Setting, ...]:
+    """The settings every source has without declaring them: how many days an ended record is
+    kept (None: the source's own `SourceInfo.retention_after_end`); and its budget toward its
+    upstream, per worker process (connectors.throttle): calls in flight at once, and calls per
+    second. The budget's defaults are a policy toward the city's systems, about the load one
+    call at a time used to put on them; raise them with the system's owners."""
+    prefix = source.upper()
+    return (
+        Setting(
+            RETENTION_DAYS,
+            int,
+            default=None,
+            env=f"{prefix}_RETENTION_DAYS",
+            help="days a record is kept after it ended upstream (default: the source's own)",
+            minimum=1,
+        ),
+        Setting(
+            MAX_IN_FLIGHT,
+            int,
+            default=8,
+            env=f"{prefix}_MAX_IN_FLIGHT",
+            help="upstream calls a worker process keeps in flight at once",
+            minimum=1,
+        ),
+        Setting(
+            MAX_CALLS_PER_SECOND,
+            float,
+            default=25.0,
+            env=f"{prefix}_MAX_CALLS_PER_SECOND",
+            help="upstream calls a worker process starts per second, on average",
+            minimum=0.1,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -59,45 +99,22 @@ class ConnectorPackage:
     connector: str  # dotted path of its connectors.base.Connector subclass
     settings: tuple[Setting, ...] = ()
 
+    def __post_init__(self) -> None:
+        shared = {s.key for s in shared_settings(self.source)}
+        clash = sorted(shared & {s.key for s in self.settings})
+        if clash:
+            raise ImproperlyConfigured(
+                f"connector package of {self.source!r} declares {', '.join(clash)}, "
+                "which every source has already (connectors.conf.shared_settings)"
+            )
+
     @property
     def all_settings(self) -> tuple[Setting, ...]:
-        """What it declares, and the budget every source has (a declared key wins)."""
-        declared = {s.key for s in self.settings}
-        budget = budget_settings(self.source)
-        return self.settings + tuple(s for s in budget if s.key not in declared)
+        """Its own settings, then the ones every source shares."""
+        return (*self.settings, *shared_settings(self.source))
 
     def setting(self, key: str) -> Setting | None:
         return next((s for s in self.all_settings if s.key == key), None)
-
-
-MAX_IN_FLIGHT = "MAX_IN_FLIGHT"
-MAX_CALLS_PER_SECOND = "MAX_CALLS_PER_SECOND"
-
-
-def budget_settings(source: str) -> tuple[Setting, ...]:
-    """Every source's budget toward its upstream, per worker process (connectors.throttle):
-    calls in flight at once, and calls per second. The defaults are a policy toward the city's
-    systems, about the load one call at a time used to put on them; raise them with the
-    system's owners."""
-    prefix = source.upper()
-    return (
-        Setting(
-            MAX_IN_FLIGHT,
-            int,
-            default=8,
-            env=f"{prefix}_MAX_IN_FLIGHT",
-            minimum=1,
-            help="upstream calls a worker process keeps in flight at once",
-        ),
-        Setting(
-            MAX_CALLS_PER_SECOND,
-            float,
-            default=25.0,
-            env=f"{prefix}_MAX_CALLS_PER_SECOND",
-            minimum=0.1,
-            help="upstream calls a worker process starts per second, on average",
-        ),
-    )
 
 
 def package_declaration(package: str) -> ConnectorPackage:
@@ -137,6 +154,8 @@ def entry_from_env(package: str, read: EnvReader) -> dict[str, Any]:
 
 
 def _type_ok(setting: Setting, value: Any) -> bool:
+    if value is None and setting.default is None:
+        return True  # "not set": the default's meaning
     if setting.type is bool:
         return isinstance(value, bool)
     if setting.type is float:
@@ -203,11 +222,12 @@ def problems(connectors: Mapping[str, Any]) -> list[Problem]:
                         f"got {type(value).__name__}"
                     )
                 )
-            elif setting.minimum is not None and value < setting.minimum:
+            elif setting.minimum is not None and value is not None and value < setting.minimum:
+                what = f" ({setting.help})" if setting.help else ""
                 found.append(
                     Problem(
-                        f"{where}[{setting.key!r}] must be at least {setting.minimum:g}"
-                        f"{_where(setting)}"
+                        f"{where}[{setting.key!r}] must be at least {setting.minimum}{what}, "
+                        f"got {value!r}{_where(setting)}"
                     )
                 )
     return found

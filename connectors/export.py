@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from connectors import base
-from connectors.base import SourceInfo
 from connectors.selectors import citizen_sources
 from wallet import catalogue
 from wallet.export import iso, labels_json, record_fields, uncatalogued_values
@@ -17,13 +16,15 @@ from wallet.selectors import citizen_records_all
 from wallet.vault import Vault
 
 
-def processing_json(info: SourceInfo) -> dict[str, dict[str, str]]:
-    """Why the city holds the source's data: controller, lawful basis, purpose, retention."""
+def processing_json(connector: base.Connector) -> dict[str, dict[str, str]]:
+    """Why the city holds the source's data: controller, lawful basis, purpose, retention (the
+    one in force, its days in the words)."""
+    info = connector.info
     return {
         "controller": labels_json(info.controller),
         "lawfulBasis": labels_json(info.lawful_basis),
         "purpose": labels_json(info.purpose),
-        "retention": labels_json(info.retention),
+        "retention": labels_json(connector.retention_text),
     }
 
 
@@ -42,7 +43,7 @@ def sources_export(citizen: Citizen, vault: Vault | None) -> list[dict[str, Any]
         {
             "source": connector.source,
             "label": labels_json(connector.labels),
-            "processing": processing_json(connector.info),
+            "processing": processing_json(connector),
             "link": _link_json(connector, citizen, vault),
             "lastSyncedAt": iso(freshness[connector.source].last_synced_at),
             "lastSyncStatus": freshness[connector.source].status,
@@ -56,13 +57,12 @@ def records_export(citizen: Citizen, vault: Vault | None) -> list[dict[str, Any]
     """Every record the wallet holds for the citizen, oldest first. A record of a source no
     longer enabled is still theirs: it comes without labels and `processing`, its values in
     `otherValues`. 1 query, whatever the number of records."""
-    info = {connector.source: connector.info for connector in base.connectors()}
+    processing = {c.source: processing_json(c) for c in base.connectors()}
     kinds = {kind.id: kind for kind in catalogue.kinds()}
     exported = []
     for record in citizen_records_all(citizen=citizen, vault=vault):
         kind_id = f"{record.source}.{record.kind}"
         kind = kinds.get(kind_id)
-        source_info = info.get(record.source)
         exported.append(
             {
                 "id": str(record.id),
@@ -73,7 +73,7 @@ def records_export(citizen: Citizen, vault: Vault | None) -> list[dict[str, Any]
                 "fetchedAt": iso(record.fetched_at),
                 "upstreamModifiedAt": iso(record.upstream_modified_at),
                 "endedAt": iso(record.ended_at),
-                "processing": processing_json(source_info) if source_info else None,
+                "processing": processing.get(record.source),
                 "fields": record_fields(kind, record.payload) if kind else {},
                 "otherValues": uncatalogued_values(kind, record.payload),
             }

@@ -40,7 +40,7 @@ class ConnectorConfig(models.Model):
         return f"{self.source} connector"
 
 
-# What a run counts, in the order summaries show them.
+# What a sync run counts, in the order summaries show them.
 RUN_COUNTS = (
     "citizens",
     "citizens_failed",
@@ -51,10 +51,14 @@ RUN_COUNTS = (
     "ended",
     "failed",
 )
+# What a retention run counts: the ended records it deleted.
+RETENTION_COUNTS = ("purged",)
 
 
 class SyncRun(models.Model):
-    """One run of one connector: who started it, what it did, how it ended.
+    """One run of one connector: who started it, what it did, how it ended. A `retention` run is
+    the source's retention purge (connectors.services.records_retention_purge): it fetches
+    nothing and counts only the ended records it deleted (`purged`).
 
     A running sweep row is also the per-source lock: at most one full or incremental sweep of a
     source can be running (a partial unique index), and a sweep whose heartbeat stopped (a
@@ -66,6 +70,7 @@ class SyncRun(models.Model):
         CITIZEN = "citizen", "One citizen"
         FULL = "full", "Full sweep"
         INCREMENTAL = "incremental", "Incremental sweep"
+        RETENTION = "retention", "Retention purge"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -106,6 +111,9 @@ class SyncRun(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     ended = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    purged = models.PositiveIntegerField(
+        default=0, help_text="Retention: ended records deleted, their retention having passed"
+    )
     error_code = models.CharField(max_length=64, blank=True)
     errors = models.JSONField(default=list, blank=True)
 
@@ -126,6 +134,11 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.mode} run {self.id} ({self.status})"
+
+    @property
+    def counts(self) -> tuple[str, ...]:
+        """The counts a run of its mode keeps."""
+        return RETENTION_COUNTS if self.mode == self.Mode.RETENTION else RUN_COUNTS
 
 
 class LibraryLink(models.Model):

@@ -28,6 +28,7 @@ from connectors.selectors import citizen_newest_own_runs, citizen_sources
 from connectors.tasks import citizen_sync_enqueue
 from wallet.auth.pages import citizen_page
 from wallet.auth.principal import Principal
+from wallet.catalogue import Labels
 from wallet.display import record_rows
 from wallet.hooks import HomeSection
 from wallet.i18n import localized
@@ -50,6 +51,7 @@ class SourceOnPage:
     status: str | None
     error_code: str | None
     info: base.SourceInfo
+    retention: Labels  # the retention in force, in words (info.retention with its days)
     kinds: list[KindOnPage]
     needs_link: bool = False
 
@@ -100,6 +102,7 @@ def sources_home_section(principal: Principal, wallet: CitizenWallet) -> HomeSec
                 status=_status_text(status.status),
                 error_code=status.error_code,
                 info=connector.info,
+                retention=connector.retention_text,
                 kinds=kinds,
                 needs_link=connector.needs_citizen_link(principal.citizen),
             )

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Case, F, Q, QuerySet, Value, When, Window
+from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from connectors import base
-from connectors.models import RUN_COUNTS, SyncRun
+from connectors.models import RETENTION_COUNTS, RUN_COUNTS, SyncRun
 from wallet.catalogue import Labels
 from wallet.models import Citizen
 
@@ -29,6 +29,7 @@ class SourceStatus:
     lawful_basis: str
     purpose: str
     retention: str
+    retention_days: int
 
 
 GOOD = (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL)
@@ -89,7 +90,8 @@ def citizen_sources(*, citizen: Citizen, connectors: list[base.Connector]) -> li
                 controller=connector.info.controller.en,  # the API speaks English
                 lawful_basis=connector.info.lawful_basis.en,  # the API speaks English
                 purpose=connector.info.purpose.en,  # the API speaks English
-                retention=connector.info.retention.en,  # the API speaks English
+                retention=connector.retention_text.en,  # the API speaks English
+                retention_days=connector.retention_after_end.days,
             )
         )
     return result
@@ -170,6 +172,7 @@ _RUN_SUMMARY_FIELDS = (
     "chunks_done",
     "error_code",
     *RUN_COUNTS,
+    *RETENTION_COUNTS,
 )
 
 
@@ -215,6 +218,8 @@ class DashboardRow:
     error_rate: float | None  # troubled / finished over the newest ERROR_RATE_WINDOW sweeps
     finished_count: int  # the finished sweeps the error rate is over
     recent: list[SyncRun]
+    retention_days: int  # ended records are kept this long (the setting in force)
+    latest_purge: SyncRun | None  # the newest retention run
 
     @property
     def error_rate_percent(self) -> int | None:
@@ -239,29 +244,39 @@ def supports_incremental(connector: base.Connector) -> bool:
 
 
 def sync_dashboard(*, connectors: list[base.Connector]) -> list[DashboardRow]:
-    """Per source: its settings, breaker, newest sweeps and error rate, and when the scheduler
-    starts the next one. Two queries, however long the history: the admins' settings, and the
-    newest ERROR_RATE_WINDOW sweeps of every source (a window function)."""
+    """Per source: its settings, breaker, newest sweeps and error rate, when the scheduler
+    starts the next one, and its retention and newest retention purge. Two queries, however
+    long the history: the admins' settings, and the newest ERROR_RATE_WINDOW sweeps and the
+    newest retention run of every source (one window function over both)."""
     from connectors.models import ConnectorConfig
 
     sources = [connector.source for connector in connectors]
     configs = {c.source: c for c in ConnectorConfig.objects.filter(source__in=sources)}
+    is_purge = Case(
+        When(mode=SyncRun.Mode.RETENTION, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
     runs = (
-        SyncRun.objects.filter(source__in=sources, mode__in=SWEEP_MODES)
+        SyncRun.objects.filter(source__in=sources, mode__in=(*SWEEP_MODES, SyncRun.Mode.RETENTION))
         .only(*_RUN_SUMMARY_FIELDS)
         .annotate(
             newest=Window(
                 RowNumber(),
-                partition_by=[F("source")],
+                partition_by=[F("source"), is_purge],
                 order_by=[F("started_at").desc(), F("id").desc()],
             )
         )
-        .filter(newest__lte=ERROR_RATE_WINDOW)
+        .filter(Q(newest=1) | Q(newest__lte=ERROR_RATE_WINDOW, mode__in=SWEEP_MODES))
         .order_by("source", "newest")
     )
     by_source: dict[str, list[SyncRun]] = {source: [] for source in sources}
+    purges: dict[str, SyncRun] = {}
     for run in runs:
-        by_source[run.source].append(run)
+        if run.mode == SyncRun.Mode.RETENTION:
+            purges[run.source] = run
+        else:
+            by_source[run.source].append(run)
     rows = []
     for connector in connectors:
         config = configs.get(connector.source)
@@ -291,6 +306,8 @@ def sync_dashboard(*, connectors: list[base.Connector]) -> list[DashboardRow]:
                 error_rate=troubled / len(finished) if finished else None,
                 finished_count=len(finished),
                 recent=sweeps[:RUNS_SHOWN],
+                retention_days=connector.retention_after_end.days,
+                latest_purge=purges.get(connector.source),
             )
         )
     return rows

@@ -11,6 +11,9 @@ flight (its `MAX_IN_FLIGHT`; connectors.throttle keeps every call within that an
 `MAX_CALLS_PER_SECOND`), while the chunk's own thread stores each citizen's records as their
 fetch completes: one transaction per citizen (records_upsert takes the citizen's lock), and the
 chunk's counts added to the run at its end under the run's row lock, so no count is lost.
+
+And the other end of a record's life: the retention purge deletes records that ended upstream
+longer ago than their source keeps them (a SyncRun of mode `retention` per source).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
@@ -34,7 +37,9 @@ from connectors.pool import FetchPool
 from connectors.throttle import budget_of
 from connectors.transport import UpstreamError, upstream_client
 from wallet.models import Citizen
-from wallet.services import records_upsert
+from wallet.selectors import records_ended_count
+from wallet.services import records_ended_delete, records_upsert
+from wallet.vault import CitizenClosed
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +88,11 @@ def _sync_one(
             records=fetch.records,
             complete_kinds=fetch.complete_kinds,
         )
+    except CitizenClosed:
+        # erased (or closed) while the sync ran: their data is not written, nor counted
+        outcome.citizens -= 1
+        logger.info("sync %s skipped citizen %s: erased or closed", connector.source, citizen.pk)
+        return
     except UpstreamError as exc:
         outcome.citizens_failed += 1
         outcome.add_error(exc.code, str(exc))
@@ -372,4 +382,89 @@ def sweeps_request(
             outcomes.append(SweepRequestOutcome(source=source, refused="disabled"))
         else:
             outcomes.append(SweepRequestOutcome(source=source, run=run))
+    return outcomes
+
+
+# --- Retention ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetentionOutcome:
+    """One source's retention purge: records that ended upstream before `ended_before` (its
+    retention ago) are deleted; `purged` counts them (in a dry run: those it would delete)."""
+
+    source: str
+    retention: timedelta
+    ended_before: datetime
+    purged: int
+    run: SyncRun | None = None  # None in a dry run, which records nothing
+    error_code: str = ""
+
+
+def records_retention_purge(
+    *, trigger: str, sources: Iterable[str] | None = None, dry_run: bool = False
+) -> list[RetentionOutcome]:
+    """Delete each source's records that ended upstream longer ago than the source keeps them
+    (Connector.retention_after_end: its `RETENTION_DAYS` setting, else its own); an active
+    record is never touched. All sources by default, a switched-off one too (what it holds
+    still has a retention). One SyncRun of mode `retention` per source counts what went; a
+    failing source is recorded as failed and never stops the others. A dry run counts, deletes
+    nothing and records no run. The logs name sources and counts, nothing else.
+    """
+    selected = [base.connector_for(s) for s in sources] if sources else base.connectors()
+    now = timezone.now()
+    outcomes = []
+    for connector in selected:
+        retention = connector.retention_after_end
+        ended_before = now - retention
+        if dry_run:
+            count = records_ended_count(source=connector.source, ended_before=ended_before)
+            logger.info(
+                "retention purge of %s (dry run): %d ended records older than %d days would go",
+                connector.source,
+                count,
+                retention.days,
+            )
+            outcomes.append(
+                RetentionOutcome(connector.source, retention, ended_before, purged=count)
+            )
+            continue
+        run = SyncRun.objects.create(
+            source=connector.source, mode=SyncRun.Mode.RETENTION, trigger=trigger
+        )
+        try:
+            for deleted in records_ended_delete(source=connector.source, ended_before=ended_before):
+                run.purged += deleted
+        except Exception as exc:
+            # Batches before the failure stay deleted and counted; the reason is its type only.
+            _finish(
+                run,
+                status=SyncRun.Status.FAILED,
+                code="INTERNAL_ERROR",
+                message=f"the purge stopped: {type(exc).__name__}",
+            )
+            logger.error(
+                "retention purge of %s failed after %d deleted: %s",
+                connector.source,
+                run.purged,
+                type(exc).__name__,
+            )
+        else:
+            _finish(run, status=SyncRun.Status.SUCCEEDED)
+            logger.info(
+                "retention purge of %s: %d ended records older than %d days deleted",
+                connector.source,
+                run.purged,
+                retention.days,
+            )
+        outcomes.append(
+            RetentionOutcome(
+                connector.source,
+                retention,
+                ended_before,
+                purged=run.purged,
+                run=run,
+                error_code=run.error_code,
+            )
+        )
     return outcomes

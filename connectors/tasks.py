@@ -37,3 +37,8 @@ def sweep_chunk_enqueue(*, run_id: UUID, citizen_ids: list[UUID]) -> None:
 @shared_task(name="connectors.scheduled_sweeps", ignore_result=True)
 def scheduled_sweeps_task() -> None:
     services.scheduled_sweeps_start()
+
+
+@shared_task(name="connectors.retention_purge", ignore_result=True)
+def retention_purge_task() -> None:
+    services.records_retention_purge(trigger="schedule")

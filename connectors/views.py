@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from connectors import base, selectors, services
-from connectors.models import RUN_COUNTS, SyncRun
+from connectors.models import SyncRun
 from connectors.templatetags.connectors_staff import count_label, progress_text, run_status
 from wallet.auth.oidc import SESSION_NAME_KEY
 from wallet.auth.pages import sign_in_redirect
@@ -155,7 +155,7 @@ def sync_run(request: HttpRequest, run_id: UUID) -> HttpResponse:
             "source_label": _label(run.source) if run.source in _sources() else run.source,
             "progress": progress,
             "duration_seconds": max(int((end - run.started_at).total_seconds()), 0),
-            "counts": [(count_label(name), name, getattr(run, name)) for name in RUN_COUNTS],
+            "counts": [(count_label(name), name, getattr(run, name)) for name in run.counts],
             "progress_url": reverse("sync-run-progress", kwargs={"run_id": run.pk}),
         },
     )
@@ -182,7 +182,7 @@ def sync_run_progress(request: HttpRequest, run_id: UUID) -> HttpResponse:
             "chunksTotal": progress.total,
             "percent": progress.percent,
             "progressText": progress_text(progress),
-            "counts": {name: getattr(run, name) for name in RUN_COUNTS},
+            "counts": {name: getattr(run, name) for name in run.counts},
             "finishedAt": run.finished_at.isoformat() if run.finished_at else None,
         }
     )

@@ -153,6 +153,7 @@ class RequestState(models.TextChoices):
     GIVEN = "given", "Given"
     REFUSED = "refused", "Refused"
     EXPIRED = "expired", "Expired before a decision"
+    WITHDRAWN = "withdrawn", "Withdrawn before a decision (the citizen erased their data)"
 
 
 class ConsentRequest(models.Model):
@@ -162,6 +163,11 @@ class ConsentRequest(models.Model):
     page. The requested field ids are the service's ask, not the citizen's data; they are cleared
     when the citizen decides (a given consent keeps its own sealed copy). A hint is kept only as a
     blind index of (issuer, sub).
+
+    When the citizen erases their data, their requests stay for the services that made them, with
+    nothing that points to the citizen (`citizen`, the hint cleared; `citizen_erased_at` set): one
+    still waiting is withdrawn, a decided one keeps its state, and its consent's residue
+    (`ErasedConsent`) answers what became of the consent.
     """
 
     id = models.CharField(primary_key=True, max_length=64, default=_request_id, editable=False)
@@ -185,6 +191,7 @@ class ConsentRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(help_text="The citizen must decide before this.")
     decided_at = models.DateTimeField(null=True, blank=True)
+    citizen_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -266,6 +273,30 @@ class ConsentStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state} ({self.seq}) of consent {self.consent_id}"
+
+
+class ErasedConsent(models.Model):
+    """What a service may still learn of a consent whose citizen erased their data: that it
+    ended, how and when. No personal data: the consent's and the request's ids, the service, the
+    final state, times, and a blind index of the pairwise id (so `citizenData` with that id can
+    answer "withdrawn" rather than "not found")."""
+
+    consent_id = models.UUIDField(primary_key=True)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    request = models.OneToOneField(
+        ConsentRequest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="erased_consent",
+    )
+    pairwise_index = models.CharField(max_length=64, db_index=True)
+    state = models.CharField(max_length=16)  # a ConsentState, or CONSENT_STATE_UNKNOWN
+    ended_at = models.DateTimeField()
+    erased_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Erased consent {self.consent_id} ({self.state})"
 
 
 # The sealed columns (wallet.sealed): every read and write of them names one of these.

@@ -23,6 +23,7 @@ from consent.models import (
     ConsentRequest,
     ConsentState,
     ConsentStatus,
+    ErasedConsent,
     RequestState,
     Service,
     ServiceClient,
@@ -145,11 +146,26 @@ def citizen_consent_requests_all(*, citizen: Citizen) -> list[ConsentRequest]:
 
 
 def consent_request_for_service(*, service: Service, request_id: str) -> ConsentRequest | None:
+    """The service's own request, with what became of its consent (also after an erasure)."""
     return (
         ConsentRequest.objects.filter(pk=request_id, service=service)
-        .select_related("service", "purpose", "consent__subject")
+        .select_related("service", "purpose", "consent__subject", "erased_consent")
         .first()
     )
+
+
+ERASED_PAIRWISE_PURPOSE = "erased-pairwise-id"
+
+
+def erased_pairwise_index(pairwise_id: uuid.UUID) -> str:
+    return crypto.content_digest(purpose=ERASED_PAIRWISE_PURPOSE, value=str(pairwise_id))
+
+
+def erased_consent_exists(*, service: Service, pairwise_id: uuid.UUID) -> bool:
+    """Whether `pairwise_id` was this service's id of a citizen who has erased their data."""
+    return ErasedConsent.objects.filter(
+        service=service, pairwise_index=erased_pairwise_index(pairwise_id)
+    ).exists()
 
 
 @dataclass(frozen=True)

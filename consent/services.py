@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from consent import receipts
@@ -27,6 +27,7 @@ from consent.models import (
     ConsentRequest,
     ConsentState,
     ConsentStatus,
+    ErasedConsent,
     RequestState,
     Service,
     ServicePurpose,
@@ -39,6 +40,8 @@ from consent.selectors import (
     consents_for_read,
     consents_with_state,
     effective_state,
+    erased_consent_exists,
+    erased_pairwise_index,
     request_effective_state,
 )
 from wallet import catalogue, crypto
@@ -46,7 +49,7 @@ from wallet.access_log import access_log_append
 from wallet.assurance import SENSITIVE_MIN_LOA, loa_at_least
 from wallet.models import Citizen
 from wallet.selectors import CitizenWallet
-from wallet.vault import Vault, citizen_reading_required, citizen_writing
+from wallet.vault import CitizenClosed, Vault, citizen_reading_required, citizen_writing
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +180,8 @@ def _request_for_citizen(
     if lock:
         requests = requests.select_for_update(of=("self",))
     request = requests.filter(pk=request_id).first()
-    if request is None:
-        raise _not_found()
+    if request is None or request.citizen_erased_at is not None:
+        raise _not_found()  # an erased citizen's request is the service's record only
     if request.citizen_id is not None:
         if request.citizen_id != citizen.pk:
             raise _not_found()
@@ -467,6 +470,88 @@ def consent_requests_expire(*, now: datetime | None = None) -> int:
     )
 
 
+# Erasure
+
+
+def consents_on_erasure(citizen: Citizen, erased_at: datetime) -> dict[str, int]:
+    """The citizen is being erased (wallet.hooks.before_erasure: in the erasure's transaction,
+    holding the citizen's lock; run again just before their rows go, so idempotent).
+
+    Every consent in force is withdrawn (by the system), and each consent leaves an
+    `ErasedConsent` residue for its service; the citizen's requests are detached from them
+    (`citizen_erased_at`), and those still waiting are withdrawn. A request being decided at this
+    moment (locked by the decision) is skipped: the decision then finds the citizen closed, or
+    the second run catches it.
+    """
+    consents = list(
+        consents_with_state()
+        .filter(citizen=citizen)
+        .select_related("subject")
+        .prefetch_related("statuses")
+    )
+    withdrawn, residues = 0, []
+    for consent in consents:
+        state = effective_state(consent, now=erased_at)
+        ended_at = erased_at
+        if state == ConsentState.GIVEN:
+            if _withdraw_on_erasure(consent):
+                withdrawn += 1
+                state = ConsentState.WITHDRAWN
+            else:  # ended by someone else at this moment: that record stands
+                state = effective_state(consents_with_state().get(pk=consent.pk), now=erased_at)
+        elif state == ConsentState.EXPIRED and consent.current_state == ConsentState.GIVEN:  # type: ignore[attr-defined]
+            ended_at = consent.expires_at or erased_at  # past its end, not recorded yet
+        else:
+            recorded = [s.recorded_at for s in consent.statuses.all()]
+            ended_at = max(recorded) if recorded else erased_at
+        residues.append(
+            ErasedConsent(
+                consent_id=consent.pk,
+                service_id=consent.service_id,
+                request_id=consent.request_id,
+                pairwise_index=erased_pairwise_index(consent.subject.pairwise_id),
+                state=state,
+                ended_at=ended_at,
+                erased_at=erased_at,
+            )
+        )
+    ErasedConsent.objects.bulk_create(residues, ignore_conflicts=True)  # a rerun adds none
+
+    hint = citizen_hint_index(issuer=citizen.issuer, subject=citizen.subject)
+    theirs = ConsentRequest.objects.filter(
+        Q(citizen=citizen) | Q(citizen__isnull=True, citizen_hint_index=hint)
+    )
+    request_ids = list(
+        theirs.select_for_update(skip_locked=True).values_list("pk", flat=True).order_by("pk")
+    )
+    requests = ConsentRequest.objects.filter(pk__in=request_ids)
+    waiting = requests.filter(state=RequestState.REQUESTED)
+    requests_withdrawn = waiting.filter(expires_at__gt=erased_at).update(
+        state=RequestState.WITHDRAWN, decided_at=erased_at
+    )
+    waiting.update(state=RequestState.EXPIRED, decided_at=erased_at)  # past their time already
+    requests.update(citizen=None, citizen_hint_index="", fields=[], citizen_erased_at=erased_at)
+    if withdrawn or requests_withdrawn:
+        logger.info(
+            "erasure of citizen %s: %s consents and %s requests withdrawn",
+            citizen.pk,
+            withdrawn,
+            requests_withdrawn,
+        )
+    return {"consents_withdrawn": withdrawn, "requests_withdrawn": requests_withdrawn}
+
+
+def _withdraw_on_erasure(consent: Consent) -> bool:
+    try:
+        with transaction.atomic():
+            status = _final_status_append(
+                consent=consent, state=ConsentState.WITHDRAWN, actor=ConsentStatus.Actor.SYSTEM
+            )
+    except IntegrityError:
+        return False  # withdrawn or expired by another transaction at this very moment
+    return status is not None
+
+
 # Consented reads
 
 
@@ -505,6 +590,15 @@ def _consented_records(wallet: CitizenWallet, granted: list[str]) -> list[Consen
     return records
 
 
+def _erased_error() -> ConsentError:
+    return ConsentError(
+        "The citizen has erased their data in the wallet: every consent they gave you is "
+        "withdrawn.",
+        code="CONSENT_WITHDRAWN",
+        field="citizenId",
+    )
+
+
 def citizen_data_read(
     *, service: Service, pairwise_id: uuid.UUID, request_id: str, field_ids: list[str] | None
 ) -> ConsentedRead | None:
@@ -513,7 +607,8 @@ def citizen_data_read(
     service was given (another service's ids look the same as made-up ones).
 
     Every read of a known citizen writes an access-log entry, also when nothing was shared; it
-    names every consent in force that covers a field the service received. Statements: 1
+    names every consent in force that covers a field the service received. The id of a citizen
+    who has erased their data raises CONSENT_WITHDRAWN. Statements: 1
     consents (with the citizen and the log head), 1 key, 1 profile with the granted kinds'
     records, 1 log append (PostgreSQL), whatever the number of consents. Reads of one citizen
     that meet at the log's head do not fail: the ones that lost wait in line for it (3 more
@@ -522,11 +617,11 @@ def citizen_data_read(
     if field_ids is not None:
         _unknown_fields_refuse(field_ids)
     target = consents_for_read(service_id=service.pk, pairwise_id=pairwise_id)
-    if target is None:
+    if target is None or not target.citizen.is_active:
+        if erased_consent_exists(service=service, pairwise_id=pairwise_id):
+            raise _erased_error()
         return None
     citizen, consents = target.citizen, target.consents
-    if not citizen.is_active:
-        return None
     registered = set(service.allowed_fields)
     asked = list(dict.fromkeys(field_ids)) if field_ids is not None else service.allowed_fields
     now = timezone.now()
@@ -534,7 +629,12 @@ def citizen_data_read(
     vault: Vault | None = None
     covered: list[tuple[ConsentRow, set[str], str]] = []  # consent, its fields, its purpose
     if live:
-        vault = citizen_reading_required(citizen)
+        try:
+            vault = citizen_reading_required(citizen)
+        except crypto.MissingKeyError:
+            if erased_consent_exists(service=service, pairwise_id=pairwise_id):
+                raise _erased_error() from None  # erased (the key went) while this read ran
+            raise
         for consent in live:
             contents = consent_contents(consent, vault)
             fields = {f for f in contents["fields"] if f in registered}
@@ -554,27 +654,31 @@ def citizen_data_read(
             only_kinds=[(k.source, k.kind) for k in kinds if k.kind is not None],
         )
         records = _consented_records(wallet, granted)
-    access_log_append(
-        citizen=citizen,
-        service_id=service.pk,
-        consent_id=read_under[0] if read_under else None,
-        vault=vault,
-        head=target.log_head,
-        details={
-            "service": {
-                "slug": service.slug,
-                "name": service.name_en,
-                # the citizen's log shows the name in their language
-                "names": {"fi": service.name_fi, "sv": service.name_sv, "en": service.name_en},
+    try:
+        access_log_append(
+            citizen=citizen,
+            service_id=service.pk,
+            consent_id=read_under[0] if read_under else None,
+            vault=vault,
+            head=target.log_head,
+            details={
+                "service": {
+                    "slug": service.slug,
+                    "name": service.name_en,
+                    # the citizen's log shows the name in their language
+                    "names": {"fi": service.name_fi, "sv": service.name_sv, "en": service.name_en},
+                },
+                "fields": granted,
+                "withheld": withheld,
+                "purposes": sorted(set(purposes)),
+                "request_id": request_id,
+                "records": len(records),
+                "consent_ids": [str(pk) for pk in read_under],
             },
-            "fields": granted,
-            "withheld": withheld,
-            "purposes": sorted(set(purposes)),
-            "request_id": request_id,
-            "records": len(records),
-            "consent_ids": [str(pk) for pk in read_under],
-        },
-    )
+        )
+    except CitizenClosed:
+        # erased while this read ran: a read that cannot be logged returns nothing
+        raise _erased_error() from None
     return ConsentedRead(
         citizen_id=pairwise_id,
         request_id=request_id,

@@ -89,7 +89,7 @@ def sandbox_process(live_server):  # type: ignore[no-untyped-def]
         # faults that sleep must stay shorter than a test's patience
         extra_env={"SANDBOX_FAULT_TIMEOUT_SECONDS": "3"},
         redirect_uris=[f"{live_server.url}/oidc/callback/"],
-        post_logout_uris=[f"{live_server.url}/"],
+        post_logout_uris=[f"{live_server.url}/", f"{live_server.url}/erased/"],
     ) as running:
         yield running
 

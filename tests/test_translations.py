@@ -126,7 +126,7 @@ def test_every_source_says_why_it_holds_data_in_three_languages_and_names_its_ch
     missing = []
     for connector in base.connectors():
         info = connector.info
-        for name in ("controller", "lawful_basis", "purpose", "retention"):
+        for name in ("controller", "lawful_basis", "purpose", "retention", "system"):
             labels = getattr(info, name)
             if not (labels.fi.strip() and labels.sv.strip() and labels.en.strip()):
                 missing.append(f"{connector.source}.info.{name}")

@@ -22,12 +22,25 @@ from typing import Any
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.backends.utils import CursorWrapper
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from wallet import crypto, rawsql
-from wallet.models import ACCESS_LOG_DETAILS, AccessLogEntry, AccessLogHead, Citizen
+from wallet.models import (
+    ACCESS_LOG_DETAILS,
+    AccessLogEntry,
+    AccessLogHead,
+    AccessLogTombstone,
+    Citizen,
+)
 from wallet.rawsql import CitizenRef, LogHead
-from wallet.vault import Vault, citizen_key_at, citizen_reading, citizen_reading_required
+from wallet.vault import (
+    CitizenClosed,
+    Vault,
+    citizen_key_at,
+    citizen_reading,
+    citizen_reading_required,
+)
 
 __all__ = ["LogHead"]  # read with a caller's statement (wallet.rawsql), passed to the append
 
@@ -107,7 +120,8 @@ def access_log_append(
     transaction it locks the head and appends behind whoever held it (see "Locks" above).
     Holding the locks, it cannot lose again. On PostgreSQL a wait for a lock longer than
     WALLET_ACCESS_LOG_LOCK_TIMEOUT raises AppendTimeout (on SQLite, where the write transaction
-    is the lock, the connection's busy timeout bounds it). Plain SQL (see wallet/rawsql.py): this
+    is the lock, the connection's busy timeout bounds it). A citizen erased since the caller
+    looked them up (their log gone) raises CitizenClosed. Plain SQL (see wallet/rawsql.py): this
     runs on every consented read.
     """
     entry = _Entry(citizen.pk, service_id, consent_id, details)
@@ -233,6 +247,9 @@ def _head_locked(cursor: CursorWrapper, citizen: CitizenRef, locking: str) -> Lo
     cursor.execute(locking, [citizen_param])
     head = rawsql.log_head_from(cursor.fetchone())
     if head is None:
+        if not Citizen.objects.filter(pk=citizen.pk, is_active=True).exists():
+            # erased since the caller looked them up: there is no log to append to
+            raise CitizenClosed("the citizen is erased or their account closed")
         AccessLogHead.objects.get_or_create(
             citizen_id=citizen.pk,
             defaults={"seq": 0, "mac": "", "generation": citizen.data_key_generation},
@@ -348,8 +365,13 @@ def _chain_problem(
 
 
 def access_log_verify(*, citizen_ids: list[uuid.UUID] | None = None) -> Iterator[BrokenLink]:
-    """Walk each citizen's chain from the first entry; yield the first broken link of each."""
-    citizens = Citizen.objects.order_by("pk")
+    """Walk each citizen's chain from the first entry; yield the first broken link of each.
+
+    A citizen being erased (their tombstone is written, their rows not yet deleted) is not
+    walked: `access_log_erased` reports them."""
+    citizens = Citizen.objects.order_by("pk").exclude(
+        pk__in=AccessLogTombstone.objects.values("citizen_id")
+    )
     if citizen_ids is not None:
         citizens = citizens.filter(pk__in=citizen_ids)
     # a head still at 0 with no entries is an empty chain: nothing to walk
@@ -365,3 +387,36 @@ def access_log_verify(*, citizen_ids: list[uuid.UUID] | None = None) -> Iterator
         problem = _chain_problem(citizen.pk, entries, head, vault)
         if problem is not None:
             yield problem
+
+
+@dataclass(frozen=True)
+class ErasedChain:
+    """The chain of an erased citizen: it ended at entry `seq` when they were erased. `pending`:
+    the erasure is under way (its rows are not deleted yet)."""
+
+    citizen_id: uuid.UUID
+    seq: int
+    erased_at: datetime
+    pending: bool
+
+    def __str__(self) -> str:
+        state = "being erased since" if self.pending else "erased at"
+        return (
+            f"citizen {self.citizen_id}: {state} {self.erased_at.isoformat()}, "
+            f"the chain ended at entry {self.seq}"
+        )
+
+
+def access_log_erased(*, citizen_ids: list[uuid.UUID] | None = None) -> Iterator[ErasedChain]:
+    """The chains that end in a tombstone (of every erased citizen, or of some)."""
+    tombstones = AccessLogTombstone.objects.order_by("erased_at", "citizen_id")
+    if citizen_ids is not None:
+        tombstones = tombstones.filter(citizen_id__in=citizen_ids)
+    present = Citizen.objects.filter(pk=OuterRef("citizen_id"))
+    for tombstone in tombstones.annotate(pending=Exists(present)).iterator(1000):
+        yield ErasedChain(
+            citizen_id=tombstone.citizen_id,
+            seq=tombstone.seq,
+            erased_at=tombstone.erased_at,
+            pending=tombstone.pending,
+        )

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from wallet.models import Citizen, DataRecord
+from wallet.models import Citizen, DataRecord, Erasure
 
 
 @admin.register(Citizen)
@@ -30,4 +30,24 @@ class DataRecordAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Erasure)
+class ErasureAdmin(admin.ModelAdmin):
+    """Erasures under way and recent ones (docs/erasure.md): one whose `failure` is set is
+    finished by `manage.py erasures_complete`. No personal data."""
+
+    list_display = ("citizen_id", "state", "erased_at", "completed_at", "failure")
+    list_filter = ("state",)
+    fields = list_display
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

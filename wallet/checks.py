@@ -89,3 +89,28 @@ def citizen_clients_are_listed(app_configs: Any = None, **kwargs: Any) -> list[c
             id="wallet.W002",
         )
     ]
+
+
+@checks.register(checks.Tags.security)
+def erasure_markers_outlive_tokens(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """An erasure's marker refuses the tokens issued before it: once it is forgotten, every
+    such token must have expired."""
+    from django.conf import settings
+
+    marker_seconds = settings.WALLET_ERASURE_MARKER_DAYS * 86400
+    token_seconds = (
+        settings.WALLET_TOKEN_MAX_LIFETIME_SECONDS + settings.WALLET_TOKEN_LEEWAY_SECONDS
+    )
+    if marker_seconds > token_seconds:
+        return []
+    return [
+        checks.Error(
+            "WALLET_ERASURE_MARKER_DAYS is shorter than the longest token lifetime "
+            "(WALLET_TOKEN_MAX_LIFETIME_SECONDS + WALLET_TOKEN_LEEWAY_SECONDS): a token issued "
+            "before an erasure would outlive its marker and start a new wallet.",
+            hint="Keep the markers longer (docs/erasure.md).",
+            id="wallet.E005",
+        )
+    ]

@@ -76,3 +76,25 @@ AUTOCOMPLETE = {
     "address": "street-address",
     "preferred_language": "language",
 }
+
+
+class ErasureForm(forms.Form):
+    """The citizen confirms that they want everything erased."""
+
+    confirm = forms.BooleanField(
+        required=True,
+        label=_("I understand that my data will be erased and cannot be recovered."),
+        error_messages={"required": _("Tick the box to confirm that you want your data erased.")},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        attrs = self.fields["confirm"].widget.attrs
+        attrs["class"] = "hds-checkbox__input"
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if "confirm" in self.errors:
+            attrs = self.fields["confirm"].widget.attrs
+            attrs["aria-invalid"] = "true"
+            attrs["aria-describedby"] = "id_confirm-error"

@@ -34,10 +34,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from wallet import services
+from wallet import erasure
 from wallet.auth import bearer
 from wallet.export import citizen_export
-from wallet.models import Citizen
+from wallet.models import Citizen, Erasure
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +138,11 @@ def _dry_run(request: HttpRequest) -> bool:
 def _citizen(token: bearer.AccessToken) -> Citizen | None:
     # The citizen signed in with the provider that issued the GDPR token (the city's own).
     return Citizen.objects.filter(issuer=settings.OIDC_ISSUER, subject=token.subject).first()
+
+
+def _being_erased(citizen: Citizen) -> bool:
+    """Erased for everyone already, the rest of the erasure under way (docs/erasure.md)."""
+    return not citizen.is_active and Erasure.objects.filter(citizen_id=citizen.pk).exists()
 
 
 # Members of the export that describe rather than hold the citizen's data (labels, types, why
@@ -252,7 +257,7 @@ def gdpr_not_a_profile(request: HttpRequest, rest: str) -> HttpResponse:
 def _query(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
     token = _caller_token(request, scope=settings.GDPR_API_QUERY_SCOPE, profile_id=profile_id)
     citizen = _citizen(token)
-    if citizen is None:
+    if citizen is None or _being_erased(citizen):
         return HttpResponse(status=204)
     tree = gdpr_tree(citizen_export(citizen=citizen))
     logger.info("GDPR API: data of citizen %s given to client %s", citizen.pk, token.client_id)
@@ -265,11 +270,13 @@ def _delete(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
     citizen = _citizen(token)
     if citizen is None:
         return HttpResponse(status=204)  # nothing held: the specification's 204 all the same
-    if dry_run:
-        logger.info("GDPR API: erasure of citizen %s checked (dry run)", citizen.pk)
-        return HttpResponse(status=204)
     try:
-        services.citizen_erase(citizen=citizen)
+        # a dry run runs the erasure's commit point and rolls it back (docs/erasure.md)
+        result = erasure.citizen_erase(citizen=citizen, dry_run=dry_run)
+        if not (dry_run or result.completed):
+            # Erased for everyone already; the rest is retried (and this call's retry finishes
+            # it), but "nothing is left" is not true yet.
+            raise erasure.ErasureIncomplete(str(citizen.pk))
     except Exception:
         logger.exception("GDPR API: erasure of citizen %s failed", citizen.pk)
         raise GdprApiError(
@@ -277,6 +284,9 @@ def _delete(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
             code="ERASURE_FAILED",
             message=gettext_lazy("The data could not be erased now. Try again later."),
         ) from None
+    if dry_run:
+        logger.info("GDPR API: erasure of citizen %s checked (dry run)", citizen.pk)
+        return HttpResponse(status=204)
     logger.info(
         "GDPR API: citizen %s erased at the request of client %s", citizen.pk, token.client_id
     )

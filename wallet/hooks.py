@@ -9,8 +9,12 @@ The core (everything in `wallet/` but the composition root) imports neither `con
   registration order (the youth membership card, the latest syncs);
 - `nav_item_register(item)`: a link in every page's navigation (consents, the library card,
   the admin's sync dashboard), ordered by `order`;
+- `before_erasure(callback)`: called when a citizen is erased, inside the erasure's transaction
+  (the consent app withdraws the citizen's consents and leaves the services a residue);
 - `export_section_register(key, builder)`: a top-level member of the citizen's data export
-  (wallet.export) that an app owns (the linked sources and records, the consents and requests).
+  (wallet.export) that an app owns (the linked sources and records, the consents and requests);
+- `processing_activities_register(provider)`: activities for the record of processing
+  (/processing/, wallet.processing): the connectors' sources, the consent app's services.
 
 Registration is idempotent (registering the same callable twice keeps one), so a `ready()` that
 runs again in a test changes nothing.
@@ -23,8 +27,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from wallet.auth.principal import Principal
     from wallet.models import Citizen
+    from wallet.processing import ProcessingActivity
     from wallet.selectors import CitizenWallet
     from wallet.vault import Vault
 
@@ -131,3 +138,51 @@ def export_section_register(
 
 def export_sections() -> list[ExportSection]:
     return sorted(_export_sections.values(), key=lambda section: section.order)
+
+
+# --- The record of processing ---------------------------------------------------------------
+
+ProcessingProvider = Callable[[], "list[ProcessingActivity]"]
+
+_processing_providers: list[ProcessingProvider] = []
+
+
+def processing_activities_register(provider: ProcessingProvider) -> ProcessingProvider:
+    """Add `provider()`'s activities (wallet.processing.ProcessingActivity) to the record of
+    processing. It is called on every request of /processing/: a few queries at most, never
+    one per row."""
+    if provider not in _processing_providers:
+        _processing_providers.append(provider)
+    return provider
+
+
+def processing_activities() -> list[ProcessingActivity]:
+    return [activity for provider in _processing_providers for activity in provider()]
+
+
+# --- Erasure (wallet.erasure) --------------------------------------------------------------------
+
+ErasureCallback = Callable[["Citizen", "datetime"], "dict[str, int] | None"]
+
+_before_erasure: list[ErasureCallback] = []
+
+
+def before_erasure(callback: ErasureCallback) -> ErasureCallback:
+    """Run `callback(citizen, erased_at)` when the citizen is erased: in the erasure's
+    transaction on the default database, holding the citizen row's lock, before the citizen's
+    rows are deleted. It runs at the commit point, and again just before the rows are deleted
+    (to catch what reached the citizen in between), so it must be idempotent; it may change only
+    the default database (a dry run rolls it back). It returns counts to report, e.g.
+    {"consents_withdrawn": 2}, or None. A failure aborts the erasure: nothing has changed."""
+    if callback not in _before_erasure:
+        _before_erasure.append(callback)
+    return callback
+
+
+def citizen_erasing(*, citizen: Citizen, erased_at: datetime) -> dict[str, int]:
+    """The registered erasure callbacks, in registration order; their counts added up."""
+    counts: dict[str, int] = {}
+    for callback in list(_before_erasure):
+        for name, value in (callback(citizen, erased_at) or {}).items():
+            counts[name] = counts.get(name, 0) + value
+    return counts

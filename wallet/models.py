@@ -5,6 +5,7 @@ import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 
@@ -37,6 +38,9 @@ class Citizen(AbstractBaseUser, PermissionsMixin):
     # The language the citizen chose for the pages (a code of settings.LANGUAGES), blank until
     # they choose: then the browser's or the default. Not personal data of the kind we seal.
     language = models.CharField(max_length=8, blank=True, default="")
+    # Set when this wallet was started after an earlier wallet of the same (issuer, sub) was
+    # erased: a token issued before then is refused, and the citizen is told the wallet is new.
+    previous_wallet_erased_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "id"
     REQUIRED_FIELDS = ["issuer", "subject"]
@@ -133,7 +137,16 @@ class DataRecord(models.Model):
                 fields=["source", "kind", "external_key"], name="record_unique_upstream_identity"
             )
         ]
-        indexes = [models.Index(fields=["citizen", "source", "kind"], name="record_citizen_kind")]
+        indexes = [
+            models.Index(fields=["citizen", "source", "kind"], name="record_citizen_kind"),
+            # The retention purge's walk: a source's ended records, oldest first (small: only
+            # ended records are in it).
+            models.Index(
+                fields=["source", "ended_at", "id"],
+                name="record_ended",
+                condition=models.Q(state="ended"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source}.{self.kind} record {self.id}"
@@ -190,6 +203,58 @@ class AccessLogHead(models.Model):
 
     def __str__(self) -> str:
         return f"Access log head of {self.citizen_id}"
+
+
+class AccessLogTombstone(models.Model):
+    """Where an erased citizen's access-log chain ended: the verifier (`verify_access_log`) tells
+    an erased chain from a removed one by it. No personal data: the citizen's internal id, the
+    last entry's sequence number and mac (a keyed HMAC), and when they were erased."""
+
+    citizen_id = models.UUIDField(primary_key=True)
+    seq = models.PositiveBigIntegerField()
+    mac = models.CharField(max_length=64, blank=True)
+    erased_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Access log of {self.citizen_id}, erased after entry {self.seq}"
+
+
+class Erasure(models.Model):
+    """A citizen's erasure (wallet.erasure): its journal while it is under way, then for
+    WALLET_ERASURE_MARKER_DAYS the marker that refuses tokens issued before it.
+
+    Written at the erasure's commit point, in the transaction that closes the citizen. Holds no
+    personal data: the erased citizen's internal id, a blind index of their (issuer, sub), times
+    and the step reached. `failure` is the type name of the last error a completion met.
+    """
+
+    class State(models.TextChoices):
+        STARTED = "started", "Committed; the data key is next"
+        KEY_DESTROYED = "key_destroyed", "Data key destroyed; the rows are next"
+        COMPLETED = "completed", "Completed"
+
+    citizen_id = models.UUIDField(primary_key=True)
+    identity_index = models.CharField(max_length=64, db_index=True)
+    erased_at = models.DateTimeField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.STARTED)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"Erasure of {self.citizen_id} ({self.state})"
+
+
+class CitizenSession(AbstractBaseSession):
+    """A browser session (wallet.sessions seals its payload), with the id of the citizen signed
+    in to it, so an erasure can delete every session of theirs: a session holds their ID token."""
+
+    citizen_id = models.UUIDField(null=True, blank=True, db_index=True)
+
+    @classmethod
+    def get_session_store_class(cls) -> type:
+        from wallet.sessions import SessionStore
+
+        return SessionStore
 
 
 # The sealed columns (wallet.sealed): every read and write of them names one of these.

@@ -145,3 +145,11 @@ def citizen_records_all(*, citizen: rawsql.CitizenRef, vault: Vault | None) -> l
         )
         for row in rows
     ]
+
+
+def records_ended_count(*, source: str, ended_before: datetime) -> int:
+    """How many of `source`'s records ended upstream before `ended_before` (what
+    wallet.services.records_ended_delete would delete now)."""
+    return DataRecord.objects.filter(
+        source=source, state=DataRecord.State.ENDED, ended_at__lt=ended_before
+    ).count()

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from wallet import catalogue, crypto
-from wallet.keys import citizen_key_destroy
+from wallet import catalogue, crypto, erasure
 from wallet.models import (
     PROFILE_PAYLOAD,
     RECORD_PAYLOAD,
     AccessLogHead,
     Citizen,
     DataRecord,
+    Erasure,
     Profile,
 )
 from wallet.vault import CitizenWriting, Vault, citizen_writing
@@ -38,13 +39,34 @@ SOURCE_PROVIDER = "oidc"
 SOURCE_CITIZEN = "citizen"
 
 
-def citizen_get_or_create(*, issuer: str, subject: str) -> tuple[Citizen, bool]:
-    """The citizen for (issuer, sub); created with an unusable password on first sight."""
-    try:
-        return Citizen.objects.get(issuer=issuer, subject=subject), False
-    except Citizen.DoesNotExist:
-        pass
-    citizen = Citizen(issuer=issuer, subject=subject)
+def citizen_get_or_create(
+    *, issuer: str, subject: str, issued_at: datetime | None = None
+) -> tuple[Citizen, bool]:
+    """The citizen for (issuer, sub); created with an unusable password on first sight.
+
+    After an erasure of their wallet: `issued_at`, when the credential naming them was issued
+    (a bearer token's `iat`), if it is not later than the erasure, raises
+    erasure.IssuedBeforeErasure and creates nothing. Otherwise an erasure still under way is
+    completed first, and the new wallet remembers when the previous one was erased
+    (`previous_wallet_erased_at`: the citizen is told; older tokens stay refused).
+    """
+    citizen = Citizen.objects.filter(issuer=issuer, subject=subject).first()
+    if citizen is not None:
+        if citizen.is_active:
+            if erasure.issued_before(issued_at, citizen.previous_wallet_erased_at):
+                raise erasure.IssuedBeforeErasure
+            return citizen, False
+        pending = Erasure.objects.filter(citizen_id=citizen.pk).first()
+        if pending is None:
+            return citizen, False  # a closed account: the caller refuses it
+        if erasure.issued_before(issued_at, pending.erased_at):
+            raise erasure.IssuedBeforeErasure
+        erasure.erasures_finish(issuer=issuer, subject=subject)
+    latest = erasure.erasure_latest(issuer=issuer, subject=subject)
+    erased_at = latest.erased_at if latest is not None else None
+    if erasure.issued_before(issued_at, erased_at):
+        raise erasure.IssuedBeforeErasure
+    citizen = Citizen(issuer=issuer, subject=subject, previous_wallet_erased_at=erased_at)
     citizen.set_unusable_password()
     try:
         with transaction.atomic():
@@ -254,28 +276,34 @@ def records_upsert(
     return counts
 
 
-@dataclass(frozen=True)
-class ErasureResult:
-    citizen_id: str
-    key_destroyed: bool
-    rows_deleted: int
+# --- Retention: ended records whose time is up --------------------------------------------------
+
+RECORDS_PURGE_BATCH_SIZE = 500
 
 
-def citizen_erase(*, citizen: Citizen) -> ErasureResult:
-    """Erase everything the wallet holds about the citizen, crypto-shredding first.
+def records_ended_delete(
+    *, source: str, ended_before: datetime, batch_size: int = RECORDS_PURGE_BATCH_SIZE
+) -> Iterator[int]:
+    """Delete `source`'s records that ended upstream before `ended_before`, yielding how many
+    each batch deleted (a caller that stops early, or fails, knows what already went).
 
-    Step 1 deletes the data key from the key store and commits: from then on no copy of the
-    citizen's ciphertexts (this database, its backups, a dump) can be opened. Step 2 deletes the
-    rows. If step 2 fails, the data is already unreadable and a rerun removes the rows.
+    Oldest first, in batches of at most `batch_size` rows, each its own transaction: the walk is
+    a keyset on (ended_at, id) over the `record_ended` index, so no batch rereads what the
+    previous one passed and no statement names more than `batch_size` ids. The delete repeats
+    the conditions, so a record a sync brought back meanwhile (active again) stays.
     """
-    if transaction.get_connection().in_atomic_block:
-        raise RuntimeError(
-            "citizen_erase must run outside a transaction: the key goes first, on its own"
-        )
-    key_destroyed = citizen_key_destroy(citizen_id=citizen.pk)
-    logger.info("data key of citizen %s destroyed", citizen.pk)
-    with transaction.atomic():
-        rows_deleted, _ = Citizen.objects.filter(pk=citizen.pk).delete()  # cascades to their rows
-    return ErasureResult(
-        citizen_id=str(citizen.pk), key_destroyed=key_destroyed, rows_deleted=rows_deleted
+    expired = DataRecord.objects.filter(
+        source=source, state=DataRecord.State.ENDED, ended_at__lt=ended_before
     )
+    after: tuple[datetime | None, Any] | None = None  # (never None: ended records have a time)
+    while True:
+        batch = expired.order_by("ended_at", "pk")
+        if after is not None:
+            batch = batch.filter(Q(ended_at__gt=after[0]) | Q(ended_at=after[0], pk__gt=after[1]))
+        keys = list(batch.values_list("ended_at", "pk")[:batch_size])
+        if not keys:
+            return
+        with transaction.atomic():
+            _, by_model = expired.filter(pk__in=[pk for _, pk in keys]).delete()
+        yield by_model.get(DataRecord._meta.label, 0)
+        after = keys[-1]

@@ -4,6 +4,9 @@ The session holds the provider's ID token (for the end-session `id_token_hint`),
 carries the citizen's name and email. Django's own sessions are only signed base64, which anyone
 with a database dump can read; here the payload is AES-GCM sealed under a key derived from
 SECRET_KEY.
+
+Each session row also names the citizen signed in to it (`CitizenSession.citizen_id`), so erasing
+a citizen deletes every session of theirs, not only the one they erased from.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import functools
 import json
 import logging
 import os
+import uuid
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -20,6 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 
 logger = logging.getLogger("django.security.SuspiciousSession")
@@ -32,6 +37,20 @@ def _session_key_for(secret: str) -> AESGCM:
 
 
 class SessionStore(DbSessionStore):
+    @classmethod
+    def get_model_class(cls) -> Any:
+        from wallet.models import CitizenSession
+
+        return CitizenSession
+
+    def create_model_instance(self, data: dict[str, Any]) -> Any:
+        instance: Any = super().create_model_instance(data)  # a CitizenSession
+        try:
+            instance.citizen_id = uuid.UUID(str(data[SESSION_KEY]))
+        except (KeyError, ValueError):
+            instance.citizen_id = None  # nobody signed in
+        return instance
+
     def _aead(self) -> AESGCM:
         return _session_key_for(settings.SECRET_KEY)
 

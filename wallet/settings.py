@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from connectors import conf as connectors_conf
@@ -175,9 +176,12 @@ for _database in DATABASES.values():
         )
     if _database["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the in-process sync write while pages are read; a busy timeout instead of
-        # "database is locked" when two writers meet.
+        # "database is locked" when two writers meet. secure_delete: a deleted row is zeroed,
+        # so nothing of an erased citizen (their `sub`) lingers in free pages (docs/erasure.md).
         _database["OPTIONS"] = {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+            ),
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
@@ -335,6 +339,13 @@ WALLET_KEK_DIR = env.str("WALLET_KEK_DIR", default="")
 WALLET_KEKS = _secret("WALLET_KEKS") if not WALLET_KEK_DIR else _optional_secret("WALLET_KEKS")
 WALLET_INDEX_KEY = _secret("WALLET_INDEX_KEY")
 
+# --- Erasure -----------------------------------------------------------------------------------
+# How long a completed erasure's marker (a blind index of the erased (issuer, sub), no personal
+# data) is kept: tokens issued before the erasure are refused while it lasts, and a new sign-in is
+# told its wallet is new. It must outlive every token (check wallet.E005): a token lives at most
+# WALLET_TOKEN_MAX_LIFETIME_SECONDS. docs/erasure.md
+WALLET_ERASURE_MARKER_DAYS = env.int("WALLET_ERASURE_MARKER_DAYS", default=30)
+
 # --- Receipt signing ----------------------------------------------------------------------------
 # The wallet's own JWS key for consent receipts: a PEM private key, EC P-256 (ES256) or RSA
 # (RS256). Retired keys' PEM public keys (concatenated, in one file) stay published at
@@ -409,6 +420,29 @@ WALLET_ACCESS_LOG_LOCK_TIMEOUT = env.float("WALLET_ACCESS_LOG_LOCK_TIMEOUT", def
 if WALLET_ACCESS_LOG_LOCK_TIMEOUT <= 0:
     raise ImproperlyConfigured("WALLET_ACCESS_LOG_LOCK_TIMEOUT must be more than 0 seconds")
 
+# --- Record of processing -----------------------------------------------------------------------
+# The wallet's own controller, as the record of processing (/processing/) names it: in Finnish,
+# Swedish and English, with how to reach them and the wallet's privacy policy.
+WALLET_CONTROLLER = {
+    "NAME_FI": env.str(
+        "WALLET_CONTROLLER_NAME_FI",
+        default="Helsingin kaupunki, kulttuurin ja vapaa-ajan toimiala",
+    ),
+    "NAME_SV": env.str(
+        "WALLET_CONTROLLER_NAME_SV", default="Helsingfors stad, kultur- och fritidssektorn"
+    ),
+    "NAME_EN": env.str(
+        "WALLET_CONTROLLER_NAME_EN", default="City of Helsinki, Culture and Leisure Division"
+    ),
+    "CONTACT": env.str("WALLET_CONTROLLER_CONTACT", default=""),
+    "PRIVACY_POLICY_URL": env.str("WALLET_PRIVACY_POLICY_URL", default=""),
+}
+if not all(WALLET_CONTROLLER[f"NAME_{code}"].strip() for code in ("FI", "SV", "EN")):
+    raise ImproperlyConfigured(
+        "WALLET_CONTROLLER_NAME_FI, WALLET_CONTROLLER_NAME_SV and WALLET_CONTROLLER_NAME_EN "
+        "must not be empty"
+    )
+
 # --- Celery -------------------------------------------------------------------------------------
 # Without a broker, tasks run in-process (eagerly) so the embedded default needs no other service.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -428,6 +462,19 @@ CELERY_BEAT_SCHEDULE = {
     "scheduled-sweeps": {"task": "connectors.scheduled_sweeps", "schedule": 60.0},
     "consent-expiry": {"task": "consent.expire", "schedule": 600.0},
 }
+# Retention: once a day at this hour (the wallet's TIME_ZONE), delete the records that ended
+# upstream longer ago than their source keeps them (each source's RETENTION_DAYS). Without a
+# broker, run `manage.py purge_expired_records` daily instead (cron).
+WALLET_RETENTION_PURGE_HOUR = env.int("WALLET_RETENTION_PURGE_HOUR", default=3)
+if not 0 <= WALLET_RETENTION_PURGE_HOUR <= 23:
+    raise ImproperlyConfigured("WALLET_RETENTION_PURGE_HOUR must be an hour from 0 to 23")
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE["retention-purge"] = {
+    "task": "connectors.retention_purge",
+    "schedule": crontab(minute=17, hour=WALLET_RETENTION_PURGE_HOUR),
+}
+# Every ten minutes, finish the erasures that stopped after their commit point (docs/erasure.md).
+CELERY_BEAT_SCHEDULE["erasures-complete"] = {"task": "wallet.erasures_complete", "schedule": 600.0}
 
 # --- GraphQL ------------------------------------------------------------------------------------
 GRAPHENE = {

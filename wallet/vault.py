@@ -156,15 +156,22 @@ def citizen_key_at(*, citizen_id: UUID, generation: int) -> Vault:
     return vault
 
 
+class CitizenClosed(crypto.MissingKeyError):
+    """The citizen is erased, or their account closed: nothing more is written for them."""
+
+
 @contextmanager
 def citizen_writing(citizen: Citizen | UUID, *, create: bool = True) -> Iterator[CitizenWriting]:
     """A write of the citizen's sealed data, in one transaction holding the citizen row's lock.
 
     `create`: make the key on first use (a first sync, a first consent). MissingKeyError when
-    there is none to use (erased)."""
+    there is none to use; CitizenClosed when the citizen is gone or closed (an erasure took the
+    lock first: a sync or a consent racing it writes nothing, and makes no key)."""
     citizen_id = citizen if isinstance(citizen, UUID) else citizen.pk
     with transaction.atomic():
-        locked = Citizen.objects.select_for_update().get(pk=citizen_id)
+        locked = Citizen.objects.select_for_update().filter(pk=citizen_id).first()
+        if locked is None or not locked.is_active:
+            raise CitizenClosed("the citizen is erased or their account closed")
         vault = _vault(locked.pk, locked.data_key_generation, create=create)
         if vault is None:
             raise crypto.MissingKeyError("the citizen has no data key (never created, or erased)")

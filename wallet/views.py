@@ -1,28 +1,36 @@
 """The core's pages: the front page (the citizen's data, with the apps' sections), the profile,
-the citizen's data export; and the wallet's public signing keys and export schema."""
+the record of processing, the citizen's data export, erasing everything; and the wallet's public
+signing keys and export schema."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
-from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.contrib import auth, messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from wallet import catalogue, hooks, signing
+from wallet import catalogue, hooks, processing, signing
+from wallet.auth.oidc import provider_logout_url
 from wallet.auth.pages import citizen_page
 from wallet.auth.principal import Principal, principal_from_session
 from wallet.display import record_rows
+from wallet.erasure import citizen_erase
 from wallet.export import citizen_export, export_filename, export_text, schema_path
-from wallet.forms import ProfileForm
+from wallet.forms import ErasureForm, ProfileForm
 from wallet.i18n import localized
 from wallet.selectors import citizen_wallet
 from wallet.services import SOURCE_CITIZEN, profile_update_by_citizen
+
+logger = logging.getLogger(__name__)
 
 
 @never_cache
@@ -86,6 +94,40 @@ def profile_edit(request: HttpRequest, principal: Principal) -> HttpResponse:
     )
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
+@citizen_page
+def erase(request: HttpRequest, principal: Principal) -> HttpResponse:
+    """Erase my data: what happens, a confirmation, then the erasure; the citizen is signed out
+    of the wallet and of the Helsinki login, and comes back to the "data erased" page."""
+    if request.method == "POST":
+        form = ErasureForm(request.POST)
+        if form.is_valid():
+            try:
+                citizen_erase(citizen=principal.citizen)
+            except Exception:
+                # before the commit point: nothing changed (after it, erasing does not raise)
+                logger.exception("erasing citizen %s failed", principal.citizen.pk)
+                messages.error(
+                    request,
+                    _("Your data could not be erased just now. Nothing was changed: try again."),
+                )
+                return redirect("erase")
+            end_session = provider_logout_url(request, back_to=reverse("erased"))
+            auth.logout(request)  # this session; the citizen's others went with the erasure
+            return redirect(end_session)
+    else:
+        form = ErasureForm()
+    return render(request, "wallet/erase.html", {"form": form, "title": _("Erase my data")})
+
+
+@never_cache
+@require_safe
+def erased(request: HttpRequest) -> HttpResponse:
+    """Where the Helsinki login sends the browser back after an erasure."""
+    return render(request, "wallet/erased.html", {"title": _("Your data has been erased")})
+
+
 @require_safe
 def jwks(request: HttpRequest) -> HttpResponse:
     """The public keys consent receipts verify against: no login, cacheable by anyone."""
@@ -114,6 +156,39 @@ def export_schema(request: HttpRequest, version: int) -> HttpResponse:
         raise Http404("No such version of the export format.")
     response = HttpResponse(path.read_bytes(), content_type="application/schema+json")
     response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+# `?format=` wins; without it, the Accept header chooses (a browser gets the page).
+PROCESSING_FORMATS = {"html": "text/html", "json": "application/json"}
+
+
+def _processing_format(request: HttpRequest) -> str | None:
+    chosen = request.GET.get("format")
+    if chosen is not None:
+        return chosen if chosen in PROCESSING_FORMATS else None
+    preferred = request.get_preferred_type(list(PROCESSING_FORMATS.values()))
+    return "json" if preferred == PROCESSING_FORMATS["json"] else "html"
+
+
+@require_safe
+def processing_record_view(request: HttpRequest) -> HttpResponse:
+    """The record of processing (GDPR article 30): public, no personal data. JSON with
+    `?format=json` or `Accept: application/json`, else the page, in the page's language."""
+    wanted = _processing_format(request)
+    if wanted is None:
+        return HttpResponseBadRequest(
+            "Unknown format: ask for ?format=json or ?format=html.", content_type="text/plain"
+        )
+    record = processing.processing_record()
+    if wanted == "json":
+        response: HttpResponse = JsonResponse(
+            processing.processing_record_json(record), json_dumps_params={"ensure_ascii": False}
+        )
+    else:
+        response = render(request, "wallet/processing.html", {"record": record})
+    patch_vary_headers(response, ("Accept",))
+    patch_cache_control(response, public=True, max_age=300)
     return response
 
 

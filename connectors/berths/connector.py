@@ -7,7 +7,7 @@ has no changed-since filter: an incremental sweep pages through leases and keeps
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -161,10 +161,22 @@ class BerthsConnector(GraphQLConnector):
             "Uthyrning av båtplatser, fakturering och hamnverksamhet",
             "Boat berth leases, invoicing and harbour operations",
         ),
+        # Three years: a lease is a contract with invoices, and a citizen may need to check a
+        # past lease, its price and when it was paid for as long as a claim about it can still
+        # come up: the general limitation period of debts (laki velan vanhentumisesta 728/2003,
+        # 4 §). The six years of the Accounting Act bind the berth system's books, not the
+        # wallet's copy, which keeps nothing the books need.
         retention=Labels(
-            "Kuusi vuotta vuokrasopimuksen päättymisestä (kirjanpitolaki)",
-            "Sex år efter att hyresavtalet upphört (bokföringslagen)",
-            "Six years after the lease ends (accounting law)",
+            "{period} sen jälkeen, kun vuokrasopimus tai vene on poistunut "
+            "venepaikkajärjestelmästä",
+            "{period} efter att hyresavtalet eller båten har tagits bort ur båtplatssystemet",
+            "{period} after the lease or the boat has left the berth-reservation system",
+        ),
+        retention_after_end=timedelta(days=3 * 365),
+        system=Labels(
+            "Venepaikkojen varausjärjestelmä",
+            "Bokningssystemet för båtplatser",
+            "The berth-reservation system",
         ),
     )
 

@@ -68,7 +68,8 @@ class LinkLibraryCard(graphene.Mutation):
 
 
 class RunSync(graphene.Mutation):
-    """Start a sync (admins): a full or incremental sweep of a source, or one citizen."""
+    """Start a sync (admins): a full or incremental sweep of a source, or one citizen; or, with
+    mode RETENTION, the source's retention purge now."""
 
     class Arguments:
         source = graphene.String(required=True, description="youth, berths or library")
@@ -102,6 +103,9 @@ class RunSync(graphene.Mutation):
                 return RunSync(errors=[error])
             [run] = services.citizen_sync(citizen=citizen, trigger=trigger, sources=[source])
             return RunSync(run=run, errors=[])
+        if mode_value == SyncRun.Mode.RETENTION:
+            [purge] = services.records_retention_purge(trigger=trigger, sources=[source])
+            return RunSync(run=purge.run, errors=[])
         try:
             run = services.sweep_start(
                 source=source, incremental=mode_value == SyncRun.Mode.INCREMENTAL, trigger=trigger

@@ -7,7 +7,7 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 
 from connectors import base
-from connectors.models import RUN_COUNTS, SyncRun
+from connectors.models import RETENTION_COUNTS, RUN_COUNTS, SyncRun
 from connectors.selectors import SourceStatus, citizen_sources
 from wallet import catalogue
 from wallet.graphql.records import record_type
@@ -26,6 +26,7 @@ class SyncMode(graphene.Enum):
     CITIZEN = "citizen"
     FULL = "full"
     INCREMENTAL = "incremental"
+    RETENTION = "retention"  # the retention purge: ended records past their source's retention
 
 
 def _status(value: str | None) -> Any:
@@ -75,7 +76,12 @@ class Source(graphene.ObjectType):
     controller = graphene.String(required=True)
     lawful_basis = graphene.String(required=True)
     purpose = graphene.String(required=True)
-    retention = graphene.String(required=True)
+    retention = graphene.String(
+        required=True, description="How long a record is kept after it ended upstream."
+    )
+    retention_days = graphene.Int(
+        required=True, description="The same, in days: the wallet deletes it then."
+    )
 
     @staticmethod
     def resolve_status(root: SourceStatus, info: Any) -> Any:
@@ -164,6 +170,7 @@ class SyncRunNode(DjangoObjectType):
             "chunks_total",
             "chunks_done",
             *RUN_COUNTS,
+            *RETENTION_COUNTS,
             "error_code",
             "errors",
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -208,10 +208,38 @@ class LibraryConnector(Connector):
             "Bibliotekets lån, reservationer och avgifter",
             "Library loans, holds and fees",
         ),
+        # A month: loans, holds and fees end all the time (every return), and a list of
+        # returned loans is a reading history, which a library keeps only when the patron asks
+        # it to. An ended loan, hold or fee stays long enough to see it was returned, collected
+        # or paid; the wallet never builds the reading history the library does not keep.
         retention=Labels(
-            "Kolme vuotta kortin viimeisestä käytöstä",
-            "Tre år efter att kortet senast användes",
-            "Three years after the last use of the card",
+            "{period} sen jälkeen, kun laina on palautettu, varaus noudettu tai peruttu tai "
+            "maksu maksettu (kun kirjaston järjestelmä ei enää näytä sitä)",
+            "{period} efter att ett lån har återlämnats, en reservation hämtats eller avbokats "
+            "eller en avgift betalats (när bibliotekets system inte längre visar den)",
+            "{period} after a loan is returned, a hold collected or cancelled or a fee paid "
+            "(when the library's system no longer lists it)",
+        ),
+        retention_after_end=timedelta(days=30),
+        system=Labels(
+            "Kirjaston asiakas- ja lainausjärjestelmä (Sierra)",
+            "Bibliotekets kund- och lånesystem (Sierra)",
+            "The library's patron and circulation system (Sierra)",
+        ),
+    )
+    other_data = (
+        Labels(
+            "Linkitetyn kirjastokortin asiakasnumero (salattuna) ja kortin numeron tunniste "
+            "(sokea indeksi, ei itse numeroa); ei PIN-koodia",
+            "Kundnumret för det länkade bibliotekskortet (krypterat) och en identifierare för "
+            "kortnumret (blint index, inte själva numret); aldrig PIN-koden",
+            "The linked library card's patron id (encrypted) and an identifier of the card number "
+            "(a blind index, not the number itself); never the PIN",
+        ),
+        Labels(
+            "Kortin linkitysyritykset (aika ja onnistuiko), arvailun rajoittamiseksi",
+            "Försök att länka kortet (tidpunkt och om det lyckades), för att begränsa gissningar",
+            "Card-linking attempts (when, and whether they succeeded), to limit guessing",
         ),
     )
 

@@ -24,6 +24,7 @@ MODE_LABELS: dict[str, Promise] = {
     SyncRun.Mode.CITIZEN: _("One citizen"),
     SyncRun.Mode.FULL: _("Full"),
     SyncRun.Mode.INCREMENTAL: _("Incremental"),
+    SyncRun.Mode.RETENTION: _("Retention purge"),
 }
 TRIGGER_LABELS: dict[str, Promise] = {
     "admin": _("Staff member"),
@@ -41,6 +42,7 @@ COUNT_LABELS: dict[str, Promise] = {
     "unchanged": _("Unchanged"),
     "ended": _("Ended"),
     "failed": _("Failed records"),
+    "purged": _("Deleted, retention passed"),
 }
 
 

@@ -6,6 +6,7 @@ wallet knows; a profile is asked for by its Relay global id `YouthProfileNode:<u
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -124,10 +125,20 @@ class YouthConnector(GraphQLConnector):
             "Medlemskort för ungdomsgårdar och vårdnadshavarens godkännande",
             "Youth centre membership cards and guardian approval",
         ),
+        # A year: memberships run by the season and are renewed yearly, so a membership the
+        # service dropped stays visible through the next season's renewal (a member or their
+        # guardian can still see what the card said), and no longer: it holds a minor's birth
+        # date and school and their guardian's contacts, which the youth service has let go.
         retention=Labels(
-            "Kaksi vuotta jäsenyyden päättymisen jälkeen",
-            "Två år efter att medlemskapet har upphört",
-            "Until the membership has expired for two years",
+            "{period} sen jälkeen, kun jäsenyys on poistunut nuorisopalvelujen rekisteristä",
+            "{period} efter att medlemskapet har tagits bort ur ungdomstjänsternas register",
+            "{period} after the membership has left the youth services' register",
+        ),
+        retention_after_end=timedelta(days=365),
+        system=Labels(
+            "Nuorisopalvelujen jäsenrekisteri",
+            "Ungdomstjänsternas medlemsregister",
+            "The youth services' membership register",
         ),
     )
 

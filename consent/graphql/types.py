@@ -15,6 +15,7 @@ from consent.models import (
     CONSENT_STATE_UNKNOWN,
     ConsentRequest,
     ConsentState,
+    ErasedConsent,
     RequestState,
     Service,
 )
@@ -116,6 +117,7 @@ class ConsentRequestStateEnum(graphene.Enum):
     GIVEN = RequestState.GIVEN.value
     REFUSED = RequestState.REFUSED.value
     EXPIRED = RequestState.EXPIRED.value
+    WITHDRAWN = RequestState.WITHDRAWN.value
 
 
 class ConsentStateEnum(graphene.Enum):
@@ -134,6 +136,13 @@ class ConsentStateEnum(graphene.Enum):
 def _consent_given(request: ConsentRequest) -> Any:
     """The consent an approved request gave (None before approval, or if it was refused)."""
     return getattr(request, "consent", None) if request.state == RequestState.GIVEN else None
+
+
+def _consent_erased(request: ConsentRequest) -> ErasedConsent | None:
+    """What is left of the request's consent once its citizen erased their data."""
+    if request.citizen_erased_at is None or request.state != RequestState.GIVEN:
+        return None
+    return getattr(request, "erased_consent", None)
 
 
 class ConsentRequestType(graphene.ObjectType):
@@ -162,6 +171,14 @@ class ConsentRequestType(graphene.ObjectType):
         ConsentStateEnum,
         description="On approval: the consent's state now (withdrawn or expired later, maybe).",
     )
+    citizen_erased_at = graphene.DateTime(
+        description=(
+            "When the citizen erased their data in the wallet, if they did: their consent was "
+            "withdrawn then (consentState WITHDRAWN), a request still waiting was withdrawn "
+            "(state WITHDRAWN), and citizenId is no longer given (citizenData with it answers "
+            "CONSENT_WITHDRAWN)."
+        )
+    )
 
     @staticmethod
     def resolve_state(root: ConsentRequest, info: Any) -> Any:
@@ -177,16 +194,24 @@ class ConsentRequestType(graphene.ObjectType):
 
     @staticmethod
     def resolve_citizen_id(root: ConsentRequest, info: Any) -> Any:
+        if root.citizen_erased_at is not None:
+            return None
         consent = _consent_given(root)
         return consent.subject.pairwise_id if consent else None
 
     @staticmethod
     def resolve_consent_id(root: ConsentRequest, info: Any) -> Any:
+        erased = _consent_erased(root)
+        if erased is not None:
+            return erased.consent_id
         consent = _consent_given(root)
         return consent.pk if consent else None
 
     @staticmethod
     def resolve_consent_state(root: ConsentRequest, info: Any) -> Any:
+        erased = _consent_erased(root)
+        if erased is not None:
+            return ConsentStateEnum.get(erased.state)
         consent = _consent_given(root)
         state = consent_state(consent_id=consent.pk) if consent else None
         return ConsentStateEnum.get(state) if state else None

@@ -22,7 +22,13 @@ WALLET_REDIRECT_URIS = (
     "http://127.0.0.1:8000/oidc/callback/",
     "http://localhost:8000/oidc/callback/",
 )
-WALLET_POST_LOGOUT_URIS = ("http://127.0.0.1:8000/", "http://localhost:8000/")
+# The front page (sign-out) and the "data erased" page (sign-out after an erasure).
+WALLET_POST_LOGOUT_URIS = (
+    "http://127.0.0.1:8000/",
+    "http://localhost:8000/",
+    "http://127.0.0.1:8000/erased/",
+    "http://localhost:8000/erased/",
+)
 
 
 @transaction.atomic

@@ -139,4 +139,5 @@ PAGES: list[Page] = [
     Page("library-link", "/library/link/", who="eero"),
     Page("sync-dashboard", "/staff/syncs/", who="admin"),
     Page("sync-run", _sync_run, who="admin"),
+    Page("processing", "/processing/"),
 ]

@@ -15,8 +15,8 @@ from consent.selectors import citizen_consents, consent_receipt
 from tests.consent.test_queries import FIELDS, _ask, _citizen, _consent, _read
 from wallet import crypto, keys, vault
 from wallet.access_log import access_log_page, access_log_verify
+from wallet.erasure import citizen_erase
 from wallet.models import AccessLogEntry
-from wallet.services import citizen_erase
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -179,7 +179,7 @@ def test_data_key_rotation_reseals_consents_and_receipts():
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
-def test_erasure_ends_every_consent_and_the_service_finds_nobody():
+def test_erasure_ends_every_consent_and_the_service_is_told_it_was_withdrawn():
     service = demo_services_seed()[0]
     citizen = _citizen()
     consent = _consent(citizen, service)
@@ -188,9 +188,15 @@ def test_erasure_ends_every_consent_and_the_service_finds_nobody():
     citizen_erase(citizen=citizen)
 
     assert not Consent.objects.filter(pk=consent.pk).exists()
-    assert (
+    with pytest.raises(services.ConsentError) as error:
         services.citizen_data_read(
             service=service, pairwise_id=pairwise, request_id=str(uuid.uuid4()), field_ids=None
+        )
+    assert error.value.code == "CONSENT_WITHDRAWN"
+    # an id this service was never given is still just unknown
+    assert (
+        services.citizen_data_read(
+            service=service, pairwise_id=uuid.uuid4(), request_id=str(uuid.uuid4()), field_ids=None
         )
         is None
     )

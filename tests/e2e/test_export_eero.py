@@ -3,7 +3,11 @@ through the provider, links his library card, his sources sync, he grants demo-s
 consent and the service reads under it. His export, downloaded from the page's link, validates
 against the committed schema, holds his profile, berth lease, boat, library loans, the consent
 with its receipt and the access log; scripts/verify_export.py verifies its signature and chain
-against the JWKS the wallet publishes, and that a later export (by GraphQL) extends it."""
+against the JWKS the wallet publishes, and that a later export (by GraphQL) extends it.
+
+Then he asks the city, in the Helsinki profile, to delete his data: the profile service calls the
+wallet's GDPR API with his token. Afterwards a raw scan of both databases finds nothing of his,
+the GDPR API has nothing to give, and demo-service-2 learns that his consent was withdrawn."""
 
 from __future__ import annotations
 
@@ -14,14 +18,24 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from sandbox.demo import EERO, EERO_BOAT, EERO_LEASE, EERO_LIBRARY
+from sandbox.demo import (
+    EERO,
+    EERO_BOAT,
+    EERO_LEASE,
+    EERO_LIBRARY,
+    GDPR_DELETE_SCOPE,
+    GDPR_QUERY_SCOPE,
+    HELSINKI_PROFILE_CLIENT_ID,
+)
 from tests.consent.conftest import (  # noqa: F401 (fixtures)
     CITIZEN_DATA,
+    CONSENT_REQUEST,
     api,
     demo_services,
     grant,
     tokens,
 )
+from tests.e2e.test_erasure_at_rest import _tables_holding
 from tests.e2e.test_login_and_read import ENGLISH, _browser_login
 from tests.exports import run_verifier, validate
 
@@ -34,6 +48,7 @@ HARBOUR_FIELDS = ["profile.email", "berths.lease.harbor", "berths.boat.name"]
 LINK = "mutation($barcode: String!, $pin: String!) { linkLibraryCard(barcode: $barcode, pin: $pin) { linked errors { code } } }"  # noqa: E501
 SYNC = "mutation { syncMyData { sources { source status } errors { code } } }"
 EXPORT = "mutation { exportMyData { export errors { code } } }"
+CONSENT_STATE = "query($id: String!) { consentRequest(id: $id) { consentState citizenErasedAt } }"
 
 
 def _values(record: dict) -> dict:
@@ -108,7 +123,7 @@ def test_eeros_export_validates_holds_his_data_and_verifies_offline(
     assert _values(lease)["harbor"] == EERO_LEASE.harbor
     assert _values(lease)["berth_number"] == EERO_LEASE.berth_number
     assert Decimal(_values(lease)["price"]) == EERO_LEASE.total_price
-    assert lease["processing"]["retention"]["en"].startswith("Six years")
+    assert lease["processing"]["retention"]["en"].startswith("3 years after the lease")
     [boat] = [r for r in records if r["kind"] == "berths.boat"]
     assert _values(boat)["registration_number"] == EERO_BOAT.registration_number
     assert _values(boat)["name"] == EERO_BOAT.name
@@ -160,3 +175,44 @@ def test_eeros_export_validates_holds_his_data_and_verifies_offline(
     extended = run_verifier(later_file, jwks_file, previous=export_file)
     assert extended.returncode == 0, extended.stdout + extended.stderr
     assert "extends the older one's (entry 1)" in extended.stdout
+
+    # He asks the city to delete his data: the profile service checks, then deletes.
+    gdpr_url = f"{live_server.url}/gdpr-api/v1/profiles/{EERO.sub}"
+
+    def gdpr_token(scope: str) -> dict[str, str]:
+        token = sandbox.password_token("eero", scope=scope, client_id=HELSINKI_PROFILE_CLIENT_ID)
+        return {"Authorization": f"Bearer {token['access_token']}"}
+
+    query, delete = gdpr_token(GDPR_QUERY_SCOPE), gdpr_token(GDPR_DELETE_SCOPE)
+    before = httpx.get(gdpr_url, headers=query, timeout=30)
+    assert before.status_code == 200 and EERO_BOAT.registration_number in before.text
+    dry_run = httpx.delete(gdpr_url, params={"dry_run": "true"}, headers=delete, timeout=30)
+    assert dry_run.status_code == 204
+    assert httpx.get(gdpr_url, headers=query, timeout=30).status_code == 200  # still all there
+    assert httpx.delete(gdpr_url, headers=delete, timeout=30).status_code == 204
+
+    # nothing of him at rest, in either database, not even his sub or his pairwise id
+    needles = {
+        value.lower()
+        for value in (
+            EERO.first_name,
+            EERO.last_name,
+            EERO.email,
+            str(EERO.sub),
+            EERO_BOAT.registration_number,
+            EERO_BOAT.name,
+            EERO_LEASE.harbor,
+            EERO_LIBRARY.barcode,
+            granted["citizenId"],
+            *(checkout.call_number for checkout in EERO_LIBRARY.checkouts),
+        )
+    }
+    assert _tables_holding(needles) == set()
+    assert httpx.get(gdpr_url, headers=query, timeout=30).status_code == 204
+
+    # demo-service-2 asks about its request: withdrawn, and when; its reads are refused
+    told = api(CONSENT_STATE, tokens.service("demo-service-2"), id=granted["id"])
+    request = told["data"]["consentRequest"]
+    assert request["consentState"] == "WITHDRAWN" and request["citizenErasedAt"]
+    refused = api(CITIZEN_DATA, tokens.service("demo-service-2"), id=granted["citizenId"])
+    assert refused["errors"][0]["extensions"]["code"] == "CONSENT_WITHDRAWN"

@@ -260,3 +260,35 @@ def test_only_the_profile_service_can_get_the_gdpr_scopes(sandbox):
     with pytest.raises(httpx.HTTPStatusError) as refused:
         sandbox.password_token("eero", scope=GDPR_DELETE_SCOPE)  # the wallet's own CLI client
     assert refused.value.response.status_code in (400, 401)
+
+
+def test_a_delete_that_stops_after_the_commit_point_is_500_and_its_retry_finishes(
+    live_server, sandbox, monkeypatch
+):
+    """The key store is down (a fault the sandbox cannot make): the citizen is erased for
+    everyone at once, but "nothing is left" is not true yet, so the answer is 500 with the
+    error body; the profile service's retry finishes the erasure and gets 204."""
+    from django.db import OperationalError
+
+    from wallet import keys
+
+    citizen = _citizen_with_data(sandbox, EERO)
+    delete_token = _gdpr_token(sandbox, "eero", GDPR_DELETE_SCOPE)
+    query_token = _gdpr_token(sandbox, "eero", GDPR_QUERY_SCOPE)
+    url = _url(live_server, EERO.sub)
+    destroy = keys.citizen_key_destroy
+
+    def key_store_down(**kwargs: Any) -> bool:
+        raise OperationalError("key store down")
+
+    monkeypatch.setattr(keys, "citizen_key_destroy", key_store_down)
+    stopped = _call("DELETE", url, delete_token)
+
+    assert stopped.status_code == 500
+    assert _error(stopped)["code"] == "ERASURE_FAILED"
+    assert "key store" not in stopped.text  # the cause is logged, never sent
+    assert _call("GET", url, query_token).status_code == 204  # erased for every observer
+
+    monkeypatch.setattr(keys, "citizen_key_destroy", destroy)
+    assert _call("DELETE", url, delete_token).status_code == 204
+    assert not Citizen.objects.filter(pk=citizen.pk).exists()

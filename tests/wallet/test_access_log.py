@@ -21,8 +21,8 @@ from wallet.access_log import (
     access_log_page,
     access_log_verify,
 )
+from wallet.erasure import citizen_erase
 from wallet.models import AccessLogEntry, AccessLogHead
-from wallet.services import citizen_erase
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

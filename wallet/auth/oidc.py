@@ -12,7 +12,9 @@ Changes to the library's defaults, each for a reason:
 - every failure of the callback (the provider's `error=`, an unknown state, the token endpoint,
   userinfo, the ID token, the network) is a "Sign-in failed" page with a 4xx status, never a 500,
   and the log says only which kind of failure it was;
-- logout also ends the provider session (end-session endpoint with `id_token_hint`).
+- logout also ends the provider session (end-session endpoint with `id_token_hint`);
+- a sign-in after the citizen's wallet was erased starts a new, empty wallet (an erasure still
+  under way is finished first) and says so once (docs/erasure.md).
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from mozilla_django_oidc import middleware as mozilla_middleware
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
-from wallet import hooks, services
+from wallet import erasure, hooks, services
 from wallet.auth import userinfo
 from wallet.auth.bearer import TokenTimesError, jwks_client, token_times_check
 from wallet.auth.principal import SESSION_LOA_KEY, roles_in
@@ -187,10 +191,30 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
         return bool(claims.get("sub"))
 
     def filter_users_by_claims(self, claims: dict[str, Any]) -> QuerySet[Citizen]:
+        # An erasure of this person still under way is finished first: the sign-in then
+        # starts a new wallet (create_user).
+        try:
+            erasure.erasures_finish(issuer=claims["iss"], subject=claims["sub"])
+        except erasure.ErasureIncomplete:
+            raise SignInFailed("erasure_incomplete", status=400) from None
         return Citizen.objects.filter(issuer=claims["iss"], subject=claims["sub"])
 
     def create_user(self, claims: dict[str, Any]) -> Citizen:
-        citizen, _ = services.citizen_get_or_create(issuer=claims["iss"], subject=claims["sub"])
+        citizen, created = services.citizen_get_or_create(
+            issuer=claims["iss"], subject=claims["sub"]
+        )
+        if created and citizen.previous_wallet_erased_at and self.request is not None:
+            erased_on = date_format(
+                timezone.localtime(citizen.previous_wallet_erased_at), "SHORT_DATE_FORMAT"
+            )
+            messages.info(
+                self.request,
+                _(
+                    "Your earlier wallet was erased on %(date)s. This is a new, empty wallet: "
+                    "your data from the city's services is fetched again."
+                )
+                % {"date": erased_on},
+            )
         return self.update_user(citizen, claims)
 
     def update_user(self, user: Citizen, claims: dict[str, Any]) -> Citizen:
@@ -277,11 +301,14 @@ class CitizenCallbackView(OIDCAuthenticationCallbackView):
             auth.logout(request)
 
 
-def provider_logout_url(request: HttpRequest) -> str:
-    """The provider's end-session URL; the browser comes back to the wallet's front page."""
+def provider_logout_url(request: HttpRequest, *, back_to: str = "/") -> str:
+    """The provider's end-session URL; the browser comes back to the wallet's `back_to` page
+    (the front page; the "data erased" page after an erasure). The provider must know each
+    such URL (its registered post-logout redirect URIs). Read the session before it is flushed:
+    the ID token in it is the `id_token_hint`."""
     params = {
         "client_id": settings.OIDC_RP_CLIENT_ID,
-        "post_logout_redirect_uri": request.build_absolute_uri("/"),
+        "post_logout_redirect_uri": request.build_absolute_uri(back_to),
     }
     id_token = request.session.get("oidc_id_token")
     if id_token:

@@ -4,22 +4,35 @@ from typing import Any
 
 import graphene
 from django.contrib.auth import logout
+from django.urls import reverse
 
+from wallet.auth.oidc import provider_logout_url
 from wallet.auth.principal import Via
+from wallet.erasure import citizen_erase
 from wallet.export import citizen_export
 from wallet.graphql.errors import Error, ErrorCode
 from wallet.graphql.permissions import citizen_required, principal_of
-from wallet.services import citizen_erase
 
 
 class EraseMyData(graphene.Mutation):
-    """Erase everything the wallet holds about the signed-in citizen. The data key is destroyed
-    first, so no copy of the data (backups included) can be read afterwards. Cannot be undone."""
+    """Erase everything the wallet holds about you. Every consent you gave is withdrawn, and the
+    services are told so; your data key is destroyed, so no copy of your data (backups
+    included) can be read again; then your data is deleted and you are signed out everywhere.
+    Tokens issued before the erasure are refused; signing in again starts a new, empty wallet.
+    The city's own systems keep their own data. Cannot be undone."""
 
     class Arguments:
         confirm = graphene.Boolean(required=True, description="Must be true.")
 
     erased = graphene.Boolean(required=True)
+    erased_at = graphene.DateTime(description="When the data was erased.")
+    sign_out_url = graphene.String(
+        description=(
+            "Browser sessions: the wallet's sign-in is over; send the browser here to end the "
+            'Helsinki login too (it comes back to the wallet\'s "data erased" page). Null for '
+            "bearer tokens."
+        )
+    )
     errors = graphene.List(graphene.NonNull(Error), required=True)
 
     @staticmethod
@@ -34,10 +47,15 @@ class EraseMyData(graphene.Mutation):
             )
         principal = principal_of(info)
         assert principal is not None
-        citizen_erase(citizen=principal.citizen)
+        result = citizen_erase(citizen=principal.citizen)
+        sign_out_url = None
         if principal.via == Via.SESSION:
-            logout(info.context)
-        return EraseMyData(erased=True, errors=[])
+            request = info.context
+            sign_out_url = provider_logout_url(request, back_to=reverse("erased"))
+            logout(request)
+        return EraseMyData(
+            erased=True, erased_at=result.erased_at, sign_out_url=sign_out_url, errors=[]
+        )
 
 
 class ExportDocument(graphene.JSONString):

@@ -11,7 +11,11 @@ from wallet.graphql.errors import ApiError, ErrorCode
 
 
 def principal_of(info: Any) -> Principal | None:
-    return getattr(info.context, "principal", None)
+    """Who is asking; None also once their data was erased earlier in the same request."""
+    principal: Principal | None = getattr(info.context, "principal", None)
+    if principal is not None and not principal.citizen.is_active:
+        return None
+    return principal
 
 
 def service_of(info: Any) -> ServicePrincipal | None:

@@ -140,10 +140,20 @@ class WalletProfileMeFields:
     parts with the apps' parts (the order of its bases is the order of the fields)."""
 
     profile = graphene.Field(ProfileType, required=True)
+    previous_wallet_erased_at = graphene.DateTime(
+        description=(
+            "Set when this is a new wallet, started after your earlier one was erased (then): "
+            "nothing of the earlier wallet is in it."
+        )
+    )
 
     @staticmethod
     def resolve_profile(root: MeRoot, info: Any) -> dict[str, ProfileValue]:
         return root.wallet.profile
+
+    @staticmethod
+    def resolve_previous_wallet_erased_at(root: MeRoot, info: Any) -> datetime | None:
+        return root.principal.citizen.previous_wallet_erased_at
 
 
 class WalletAccessLogMeFields:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +40,7 @@ from wallet.auth.principal import (
     principal_from_token,
     service_for_client,
 )
+from wallet.erasure import ErasureIncomplete, IssuedBeforeErasure
 from wallet.graphql.documents import document_prepare
 from wallet.graphql.errors import ApiError, ErrorCode
 from wallet.graphql.limits import bad_text_error, variables_have_bad_text
@@ -111,9 +113,21 @@ def authenticate_bearer(request: HttpRequest) -> None:
         # Neither a registered service nor one of the wallet's own apps: it speaks for nobody
         # (an empty list lets no client act for citizens).
         raise bearer.TokenError("This client may not act for citizens")
-    citizen, created = citizen_get_or_create(
-        issuer=access_token.issuer, subject=access_token.subject
-    )
+    try:
+        citizen, created = citizen_get_or_create(
+            issuer=access_token.issuer,
+            subject=access_token.subject,
+            issued_at=datetime.fromtimestamp(access_token.claims["iat"], tz=UTC),
+        )
+    except IssuedBeforeErasure:
+        # Tokens from before an erasure bring nobody back: a new sign-in starts a new wallet.
+        raise bearer.TokenError(
+            "The access token was issued before this account's data was erased: sign in again"
+        ) from None
+    except ErasureIncomplete:
+        raise bearer.TokenError(
+            "This account's earlier data is still being erased: try again in a moment"
+        ) from None
     if not citizen.is_active:
         raise bearer.TokenError("The account is closed")
     if created:

@@ -4,6 +4,7 @@ transport (retries, breaker), answering `{"things": [...]}` or 404 for a strange
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -81,7 +82,13 @@ class FakeConnector(Connector):
             "Att bevisa kopplingsavtalet",
             "Proving the connector contract",
         ),
-        retention=Labels("Testin ajan", "Under testet", "The test's lifetime"),
+        retention=Labels(
+            "{period} testin päättymisen jälkeen",
+            "{period} efter att testet har slutat",
+            "{period} after the test has ended",
+        ),
+        retention_after_end=timedelta(days=7),
+        system=Labels("Testin palvelin", "Testets server", "The test's server"),
     )
 
     def config_defaults(self) -> ConfigDefaults:

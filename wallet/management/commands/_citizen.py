@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
-from wallet.models import Citizen
+from wallet.erasure import erasure_latest
+from wallet.models import Citizen, Erasure
 
 
 def add_citizen_arguments(parser: CommandParser) -> None:
@@ -19,3 +20,9 @@ def citizen_from_options(options: dict) -> Citizen:
     if citizen is None:
         raise CommandError("no citizen with that sub at that issuer")
     return citizen
+
+
+def erasure_from_options(options: dict) -> Erasure | None:
+    """The newest erasure of the `--citizen` the wallet still remembers, if any."""
+    issuer = options["issuer"] or settings.OIDC_ISSUER
+    return erasure_latest(issuer=issuer, subject=options["citizen"])

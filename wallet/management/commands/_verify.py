@@ -22,12 +22,20 @@ class ChainVerifyCommand(BaseCommand):
             "--issuer", default=None, help="the sub's issuer (default: OIDC_ISSUER)"
         )
 
+    def citizen_ids(self, options: dict[str, Any]) -> list[Any] | None:
+        """The citizens `--citizen` names (None: every citizen)."""
+        return [citizen_from_options(options).pk] if options.get("citizen") else None
+
+    def report_more(self, citizen_ids: list[Any] | None) -> None:
+        """What else to say after the broken links (nothing here)."""
+
     def handle(self, *args: object, **options: Any) -> None:
-        citizen_ids = [citizen_from_options(options).pk] if options.get("citizen") else None
+        citizen_ids = self.citizen_ids(options)
         broken = 0
         for link in self.broken_links(citizen_ids):
             broken += 1
             self.stderr.write(f"broken link: {link}")
+        self.report_more(citizen_ids)
         if broken:
             raise CommandError(f"{broken} {self.chains} broken")
         self.stdout.write(self.style.SUCCESS(self.intact))
