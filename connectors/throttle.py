@@ -68,6 +68,11 @@ class UpstreamLimit:
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
 
+    def paused_for(self) -> float:
+        """Seconds until calls may start again after a pause (0: not paused)."""
+        with self._lock:
+            return max(self._paused_until - self._clock(), 0.0)
+
     def _reserve(self) -> float:
         with self._lock:
             now = self._clock()
