@@ -21,8 +21,12 @@ def test_work_runs_on_the_pools_threads_and_its_outcome_comes_back():
 
 
 def test_leaving_with_an_error_cancels_the_work_not_started():
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
     left = [5]
+
+    def hold() -> bool:
+        started.set()
+        return release.wait(10)
 
     def one_done(_future: object) -> None:
         left[0] -= 1
@@ -30,7 +34,8 @@ def test_leaving_with_an_error_cancels_the_work_not_started():
             release.set()  # the last of the waiting work is done: cancelled, or run
 
     with pytest.raises(KeyError), FetchPool(1) as pool:
-        running = pool.submit(release.wait, 10)  # holds the pool's one thread
+        running = pool.submit(hold)  # holds the pool's one thread
+        assert started.wait(10)
         waiting = [pool.submit(int, "1") for _ in range(5)]
         for future in waiting:
             future.add_done_callback(one_done)
