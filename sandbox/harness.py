@@ -478,6 +478,10 @@ def start_sandbox(
                     "64",
                     "--timeout",
                     "300",
+                    # a client's idle connection kept longer than its pauses between calls (at
+                    # gunicorn's 2 s, a reused connection the server had just closed failed)
+                    "--keep-alive",
+                    "30",
                     # the worker's heartbeat file, touched twice a request: in memory, not on
                     # the disk /tmp may be (there each touch cost more than a simple answer)
                     *(["--worker-tmp-dir", SHM] if Path(SHM).is_dir() else []),
