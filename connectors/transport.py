@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
@@ -78,13 +79,15 @@ def _tls_context() -> ssl.SSLContext:
 
 def upstream_client(*, max_in_flight: int = 1) -> httpx.Client:
     """A client toward the upstreams, with a kept connection for each call in flight (and one
-    for a token)."""
+    for a token). It keeps no cookies: an API call carries its token and nothing an earlier
+    answer set (graphene-django's views set a CSRF cookie on every answer)."""
     return httpx.Client(
         timeout=client_timeout(),
         verify=_tls_context(),
         limits=httpx.Limits(
             max_connections=max_in_flight + 1, max_keepalive_connections=max_in_flight + 1
         ),
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
     )
 
 
