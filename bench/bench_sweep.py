@@ -174,6 +174,31 @@ def run(
             sandbox.stop()
 
 
+def _process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a process and its children's threads so far (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _simulator_pids(sandbox: Any) -> list[int]:
+    """The sandbox's gunicorn workers (its master only forks and watches them)."""
+    master = sandbox.process.pid
+    try:
+        with open(f"/proc/{master}/task/{master}/children") as children:
+            return [int(pid) for pid in children.read().split()]
+    except OSError:
+        return []
+
+
+def _simulator_cpu(pids: list[int]) -> float | None:
+    seconds = [_process_cpu_seconds(pid) for pid in pids]
+    return sum(s for s in seconds if s is not None) if pids and None not in seconds else None
+
+
 def run_concurrency(
     *,
     citizens: int,
@@ -198,11 +223,13 @@ def run_concurrency(
                 "in_flight": in_flight,
                 "sources": {},
             }
+            simulator = _simulator_pids(sandbox)
             for source in sources:
                 _budget(source, in_flight=in_flight)
                 created = sweep_start(source=source, incremental=False, trigger="bench")
                 assert created.status == "succeeded", (source, created.errors)
                 rates: dict[int, list[float]] = {1: [], in_flight: []}
+                cpu: dict[str, list[float]] = {"wallet": [], "simulator": []}
                 calls: dict[int, int] = {}
                 seen_in_flight: dict[int, int] = {}
                 for round_number in range(rounds):
@@ -210,9 +237,15 @@ def run_concurrency(
                     for budget in order:
                         _budget(source, in_flight=budget)
                         sandbox.reset_traffic()
+                        wallet_cpu, simulator_cpu = time.process_time(), _simulator_cpu(simulator)
                         started = time.perf_counter()
                         sweep = sweep_start(source=source, incremental=False, trigger="bench")
                         seconds = time.perf_counter() - started
+                        if budget == in_flight:
+                            cpu["wallet"].append(time.process_time() - wallet_cpu)
+                            now = _simulator_cpu(simulator)
+                            if now is not None and simulator_cpu is not None:
+                                cpu["simulator"].append(now - simulator_cpu)
                         assert sweep.status == "succeeded", (source, sweep.errors)
                         assert (sweep.created, sweep.updated, sweep.ended) == (0, 0, 0)
                         assert sweep.fetched == created.fetched
@@ -240,6 +273,12 @@ def run_concurrency(
                     "max_in_flight_seen_upstream": {
                         "sequential": seen_in_flight[1],
                         "concurrent": seen_in_flight[in_flight],
+                    },
+                    # where the concurrent sweep's time goes: CPU a record, median of rounds
+                    "cpu_ms_per_record": {
+                        party: round(1000 * statistics.median(spent) / created.fetched, 2)
+                        for party, spent in cpu.items()
+                        if spent and created.fetched
                     },
                 }
             ratios = [f["ratio_concurrent_to_sequential"] for f in result["sources"].values()]

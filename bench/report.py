@@ -220,6 +220,7 @@ def _concurrency(r: dict[str, Any]) -> dict[str, str]:
         calls = figures.get("upstream_calls_per_sweep") or {}
         seen = figures.get("max_in_flight_seen_upstream") or {}
         per_round = figures.get("ratio_per_round") or []
+        cpu = figures.get("cpu_ms_per_record") or {}
         rows.append(
             [
                 source,
@@ -230,6 +231,7 @@ def _concurrency(r: dict[str, Any]) -> dict[str, str]:
                 f"**{_number(figures.get('ratio_concurrent_to_sequential'), 1)}{TIMES}**",
                 ", ".join(f"{_number(x, 1)}{TIMES}" for x in per_round) or MISSING,
                 f"{_number(seen.get('sequential'))} / {_number(seen.get('concurrent'))}",
+                f"{_number(cpu.get('wallet'))} + {_number(cpu.get('simulator'))} ms",
             ]
         )
     table = _table(
@@ -242,6 +244,7 @@ def _concurrency(r: dict[str, Any]) -> dict[str, str]:
             f"ratio (goal ≥ 20{TIMES})",
             "ratio per round",
             "most in flight seen upstream",
+            "CPU a record, concurrent: wallet + simulator",
         ],
         rows,
     )
