@@ -8,6 +8,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from connectors import services
@@ -203,3 +205,22 @@ def test_an_opened_breaker_stops_the_calls_of_the_whole_pool(
 
 def _rows():
     return DataRecord.objects.values_list("pk", "payload", "state")
+
+
+def test_a_long_chunk_keeps_the_runs_heartbeat_going(sandbox, citizens, strangers, settings):
+    # given: a heartbeat due after every citizen (the interval is a quarter of the staleness)
+    settings.SYNC_STALE_SECONDS = 0
+    connector_settings(settings, "youth", MAX_IN_FLIGHT=4, MAX_CALLS_PER_SECOND=1000.0)
+
+    with CaptureQueriesContext(connection) as captured:
+        run = services.sweep_start(source="youth", incremental=False, trigger="test")
+
+    beats = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("UPDATE")
+        and "heartbeat_at" in q["sql"]
+        and "chunks_done" not in q["sql"]
+    ]
+    assert run.status == SyncRun.Status.SUCCEEDED and run.citizens == 20
+    assert len(beats) >= 19  # while storing, not only when the chunk is done
