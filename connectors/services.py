@@ -280,6 +280,10 @@ def _finish(run: SyncRun, *, status: str, code: str = "", message: str = "") -> 
     run.save()
 
 
+def _raise(error: Exception) -> base.CitizenFetch:
+    raise error
+
+
 def _heartbeat_seconds() -> float:
     return min(60.0, settings.SYNC_STALE_SECONDS / 4)
 
@@ -295,20 +299,36 @@ def sweep_chunk(*, run_id: UUID, citizen_ids: list[UUID]) -> None:
     outcome = Outcome()
     citizens = list(connector.eligible_citizens().filter(pk__in=citizen_ids))
     beaten = time.monotonic()
+    stored: set[UUID] = set()
     with (
         upstream_client(max_in_flight=in_flight) as client,
         FetchPool(in_flight, name=f"sweep-{connector.source}") as pool,
     ):
-        for citizen, fetched in connector.fetch_citizens(
-            citizens=citizens, client=client, pool=pool
-        ):
-            _sync_one(connector=connector, citizen=citizen, fetched=fetched.result, outcome=outcome)
-            if time.monotonic() - beaten > _heartbeat_seconds():
-                # A chunk of a slow upstream can take minutes: the run must not look lost.
-                SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.RUNNING).update(
-                    heartbeat_at=timezone.now()
+        try:
+            for citizen, fetched in connector.fetch_citizens(
+                citizens=citizens, client=client, pool=pool
+            ):
+                stored.add(citizen.pk)
+                _sync_one(
+                    connector=connector, citizen=citizen, fetched=fetched.result, outcome=outcome
                 )
-                beaten = time.monotonic()
+                if time.monotonic() - beaten > _heartbeat_seconds():
+                    # A chunk of a slow upstream can take minutes: the run must not look lost.
+                    SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                    beaten = time.monotonic()
+        except Exception as exc:
+            # The connector's fetching broke off: the citizens it did not give fail with it,
+            # and the chunk still counts, so the run can finish.
+            for citizen in citizens:
+                if citizen.pk not in stored:
+                    _sync_one(
+                        connector=connector,
+                        citizen=citizen,
+                        fetched=functools.partial(_raise, exc),
+                        outcome=outcome,
+                    )
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().get(pk=run_id)
         if run.status != SyncRun.Status.RUNNING:

@@ -172,6 +172,12 @@ def _done(fetch: CitizenFetch) -> Future[CitizenFetch]:
     return future
 
 
+def _failed(error: Exception) -> Future[CitizenFetch]:
+    future: Future[CitizenFetch] = Future()
+    future.set_exception(error)
+    return future
+
+
 class LibraryConnector(Connector):
     source = "library"
     labels = Labels("Kirjasto", "Bibliotek", "Library")
@@ -295,7 +301,11 @@ class LibraryConnector(Connector):
         sierra = SierraClient(client)
         linked: list[tuple[Citizen, str]] = []
         for citizen in citizens:
-            patron_id = linked_patron_id(citizen)
+            try:
+                patron_id = linked_patron_id(citizen)
+            except Exception as exc:  # their key is gone (erased meanwhile): theirs alone fails
+                yield citizen, _failed(exc)
+                continue
             if patron_id is None:  # unlinked since the sweep began: everything ends
                 yield citizen, _done(CitizenFetch(complete_kinds=set(KINDS)))
             else:

@@ -15,7 +15,12 @@ from connectors.base import InvalidRecord
 from connectors.config import config_cache_clear, effective_config
 from connectors.library.client import PATRON_BATCH
 from connectors.library.client import tokens as library_tokens
-from connectors.library.connector import barcode_index, parse_account, patron_index
+from connectors.library.connector import (
+    LibraryConnector,
+    barcode_index,
+    parse_account,
+    patron_index,
+)
 from connectors.library.services import LinkError, library_card_link
 from connectors.models import LIBRARY_PATRON_ID, ConnectorConfig, LibraryLink, SyncRun
 from sandbox.demo import (
@@ -28,7 +33,7 @@ from sandbox.demo import (
 from sandbox.library.demo import LETTER_PIN_LIBRARY
 from tests.connector_settings import connector_settings
 from tests.factories import CitizenFactory
-from wallet.models import Citizen, DataRecord
+from wallet.models import Citizen, CitizenKey, DataRecord
 from wallet.selectors import citizen_wallet
 from wallet.services import UpstreamRecord, citizen_get_or_create, records_upsert
 from wallet.vault import citizen_writing
@@ -252,3 +257,38 @@ def test_a_batch_answer_naming_a_patron_not_asked_for_fails_the_batch_and_ends_n
 
     assert run.status == SyncRun.Status.FAILED and run.error_code == "UPSTREAM_MALFORMED"
     assert set(DataRecord.objects.filter(source="library").values_list("pk", "state")) == before
+
+
+def test_a_citizen_whose_patron_id_cannot_be_opened_fails_alone_in_a_batch_sweep(sandbox):
+    eero = _citizen(sandbox, EERO)
+    library_card_link(citizen=eero, barcode=EERO_LIBRARY.barcode, pin=EERO_LIBRARY.pin)
+    keyless = _stranger(sandbox)
+    _link(keyless, "3000001")
+    CitizenKey.objects.filter(citizen_id=keyless.pk).delete()  # as an erasure stopped half-way
+
+    run = services.sweep_start(source="library", incremental=False, trigger="test")
+
+    assert run.status == SyncRun.Status.PARTIAL  # the run is done, not stuck in its chunk
+    assert (run.citizens, run.citizens_failed) == (2, 1)
+    assert run.unchanged > 0  # eero's records, synced when his card was linked
+
+
+def test_a_sweep_whose_fetching_breaks_off_fails_the_rest_and_still_finishes(sandbox, monkeypatch):
+    """A connector whose fetching breaks off half-way (a bug of ours, which no upstream fault
+    produces): the citizens it gave are stored, the others fail, and the run finishes."""
+    eero = _citizen(sandbox, EERO)
+    library_card_link(citizen=eero, barcode=EERO_LIBRARY.barcode, pin=EERO_LIBRARY.pin)
+    for n in range(3):
+        _link(_stranger(sandbox), str(3_000_010 + n))
+    fetch_citizens = LibraryConnector.fetch_citizens
+
+    def breaking_off(self, **kwargs):
+        fetched = fetch_citizens(self, **kwargs)
+        yield next(fetched)
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(LibraryConnector, "fetch_citizens", breaking_off)
+    run = services.sweep_start(source="library", incremental=False, trigger="test")
+
+    assert (run.status, run.chunks_done, run.chunks_total) == (SyncRun.Status.PARTIAL, 1, 1)
+    assert (run.citizens, run.citizens_failed, run.error_code) == (4, 3, "INTERNAL_ERROR")
