@@ -13,6 +13,9 @@ process of its own, with throw-away databases.
   report goes to var/bench/benchmarks.quick.md unless `--doc` says otherwise.
 - the results of a run are kept in var/bench/results.all.json (`--results`); `python -m
   bench.report var/bench/results.all.json --out docs/benchmarks.md` writes the page from them.
+  A run of some (`--only NAME`) keeps var/bench/results.NAME.json; `python -m bench.report
+  var/bench/results.NAME.json --out docs/benchmarks.md --splice` puts its sections and summary
+  rows into the page, keeps the rest, and says so at the top.
 """
 
 from __future__ import annotations
