@@ -6,12 +6,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv assets messages run test screenshots beat lint fmt typecheck schema schema-check migrations-check check bench load worker seed clean
+.PHONY: help venv assets messages run test screenshots beat lint fmt typecheck schema schema-check migrations-check check bench bench-scale load worker seed clean
 
 help:
 	@echo "make run     set everything up, start the sandbox (:8100) and the wallet (:8000)"
 	@echo "make test    the whole test suite"
-	@echo "make lint | fmt | typecheck | schema | check | bench | load | worker | seed"
+	@echo "make lint | fmt | typecheck | schema | check | bench | bench-scale | load | worker | seed"
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed"; exit 1; }
@@ -97,6 +97,16 @@ check: migrations-check schema-check
 # smoke test, its page in var/bench/benchmarks.quick.md. `BENCH_ARGS="--only me"`: one, its JSON.
 bench: venv
 	BENCH_MAKE_COMMAND='make bench$(if $(BENCH_ARGS), BENCH_ARGS="$(BENCH_ARGS)")' $(PY) -m bench $(BENCH_ARGS)
+
+# The wallet at a million citizens, on PostgreSQL (BENCH_DATABASE_URL; it creates and drops its
+# own bench_scale_* databases): 10,000, 100,000 and 1,000,000 citizens seeded the same way (the
+# seed timed), `me` at the largest against the smallest, `rotate_kek` per citizen at each; then
+# its section of docs/benchmarks.md (`make bench` keeps it). Not in CI: minutes, a few GB.
+# `make bench-scale BENCH_SCALE_ARGS="--scale-sizes 1000,5000 --rounds 2"`: a smoke test, its
+# page in var/bench/benchmarks.scale.md.
+bench-scale: venv
+	BENCH_MAKE_COMMAND='make bench-scale$(if $(BENCH_SCALE_ARGS), BENCH_SCALE_ARGS="$(BENCH_SCALE_ARGS)")' \
+	  $(PY) -m bench --only scale --doc $(if $(BENCH_SCALE_ARGS),var/bench/benchmarks.scale.md,docs/benchmarks.md) $(BENCH_SCALE_ARGS)
 
 # 50 locust clients for 60 s against the wallet under gunicorn and PostgreSQL (BENCH_DATABASE_URL),
 # with a sandbox, all on loopback ports it starts and stops itself: citizens' `me` reads and

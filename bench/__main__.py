@@ -16,6 +16,12 @@ process of its own, with throw-away databases.
   A run of some (`--only NAME`) keeps var/bench/results.NAME.json; `python -m bench.report
   var/bench/results.NAME.json --out docs/benchmarks.md --splice` puts its sections and summary
   rows into the page, keeps the rest, and says so at the top.
+- on demand only (`--only NAME`, not in a run of them all): `scale` (`make bench-scale`), the
+  wallet seeded with a million citizens on PostgreSQL. `--only NAME --doc PAGE` puts the
+  sections of what ran into the page and keeps the rest; a run of them all keeps the on-demand
+  sections the page has.
+- `--only rotation --postgres --citizens N`: `rotate_kek` per citizen on PostgreSQL, as one JSON
+  line (`per_citizen_ms`, against the peer's `rotate_keys`).
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench.report import ON_DEMAND
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = (
@@ -60,6 +68,7 @@ FULL = {
     "memory_citizens": "10000,50000",
     "seconds": 2.5,
     "documents": 100,
+    "scale_sizes": "10000,100000,1000000",
 }
 QUICK = {
     "rounds": 2,
@@ -72,12 +81,24 @@ QUICK = {
     "memory_citizens": "60,120",
     "seconds": 0.5,
     "documents": 10,
+    "scale_sizes": "1000,5000",
 }
 
 
 def _run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     from bench import bench_crypto, bench_graphql, bench_me, bench_rotation, bench_sweep, consent
 
+    if name == "scale":
+        from bench import bench_scale
+
+        return bench_scale.run(
+            sizes=[int(n) for n in args.scale_sizes.split(",")],
+            rounds=args.rounds,
+            calls=args.calls,
+            server_url=args.database,
+        )
+    if name == "rotation" and args.postgres:
+        return bench_rotation.run_postgres(citizens=args.citizens, server_url=args.database)
     if name == "consent":
         return consent.run(rounds=args.rounds, seconds=args.seconds, postgres_url=args.database)
     if name == "graphql":
@@ -184,8 +205,12 @@ def _child_options(args: argparse.Namespace) -> list[str]:
         args.broker,
         "--database-url",
         args.database,
+        "--scale-sizes",
+        args.scale_sizes,
     ]
-    return [*options, "--memory"] if args.memory else options
+    return (
+        options + (["--memory"] if args.memory else []) + (["--postgres"] if args.postgres else [])
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -196,6 +221,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rounds", type=int, help=f"default {FULL['rounds']}")
     parser.add_argument("--calls", type=int, help=f"default {FULL['calls']}")
     parser.add_argument("--citizens", type=int, help=f"rotation (default {FULL['citizens']:,})")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="rotation: rotate_kek per citizen on PostgreSQL (BENCH_DATABASE_URL) against the "
+        "peer's rotate_keys, instead of against re-encrypting every row on SQLite",
+    )
+    parser.add_argument("--scale-sizes", help=f"scale: populations (default {FULL['scale_sizes']})")
     parser.add_argument("--records", type=int, help="rotation: data records per citizen")
     parser.add_argument(
         "--sweep-citizens", type=int, help=f"sweep and workers (default {FULL['sweep_citizens']:,})"
@@ -234,7 +266,7 @@ def _parser() -> argparse.ArgumentParser:
         default=services.database_url(),
         help="consent: PostgreSQL server (BENCH_DATABASE_URL, default %(default)s)",
     )
-    parser.add_argument("--only", choices=BENCHMARKS, action="append")
+    parser.add_argument("--only", choices=BENCHMARKS + ON_DEMAND, action="append")
     parser.add_argument("--doc", type=Path, help="write the report here")
     parser.add_argument("--no-doc", action="store_true", help="write no report")
     parser.add_argument("--results", type=Path, help="keep the results here (JSON)")
@@ -260,11 +292,13 @@ def _probe(selected: list[str], args: argparse.Namespace) -> tuple[dict[str, str
 
     skipped: dict[str, str] = {}
     versions: dict[str, str] = {}
-    if "consent" in selected:
+    on_postgres = {"consent", "scale"} | ({"rotation"} if args.postgres else set())
+    if on_postgres & set(selected):
         problem, version = services.postgres_problem(args.database)
-        if problem:
-            skipped["consent"] = f"needs PostgreSQL: {problem}; set BENCH_DATABASE_URL"
-        elif version:
+        for name in sorted(on_postgres & set(selected)):
+            if problem:
+                skipped[name] = f"needs PostgreSQL: {problem}; set BENCH_DATABASE_URL"
+        if version:
             versions["postgresql"] = version
     if "workers" in selected:
         problem, version = services.redis_problem(args.broker)
@@ -297,7 +331,7 @@ def main() -> int:
     if args.result_file:  # one benchmark, in the process `main` started for it
         [name] = args.only
         result = _run_one(name, args)
-        print(json.dumps(result, indent=2))
+        print(json.dumps(result))  # one line
         args.result_file.write_text(json.dumps(result))
         return 0
 
@@ -317,6 +351,8 @@ def main() -> int:
         doc = VAR / "benchmarks.quick.md" if args.quick else DOC
     # A run of some (--only) keeps its results apart: it never overwrites a whole run's.
     label = "-".join(args.only) if args.only else "all"
+    if args.postgres:
+        label += f"-postgres-{args.citizens}"
     results_path = args.results or VAR / f"results.{label}{'.quick' if args.quick else ''}.json"
 
     started = datetime.now(UTC)
@@ -367,9 +403,10 @@ def main() -> int:
     results_path.write_text(json.dumps(run, indent=2) + "\n")
     print(f"# results: {results_path}", file=sys.stderr)
     if doc is not None:
-        from bench.report import write
+        from bench.report import update, write
 
-        write(run, doc)
+        # a run of some (--only) with --doc: their sections of the page, the rest kept
+        (update if args.only else write)(run, doc)
         print(f"# report: {doc}", file=sys.stderr)
 
     print("# summary:", file=sys.stderr)

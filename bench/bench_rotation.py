@@ -9,7 +9,9 @@ rows, which is what a key change costs when the key encrypts the rows directly.
 from __future__ import annotations
 
 import base64
+import itertools
 import os
+import statistics
 import time
 import tracemalloc
 import uuid
@@ -181,3 +183,131 @@ def run(*, citizens: int, records: int) -> dict[str, Any]:
             f"rotate_peak_kib_at_{citizens}": round(large_peak / 1024),
             "peak_memory_ratio_large_to_small": round(large_peak / small_peak, 2),
         }
+
+
+# The peer's figure, the baseline of `--postgres`: open-city-profile v2.1.1's `rotate_keys`,
+# measured side by side with this wallet on this kind of machine (2 cores, PostgreSQL, 10,000
+# citizens), as issue 13 reports it. A constant: the peer is not run here.
+PEER_ROTATE_KEYS_MS_PER_CITIZEN = 2.72
+PEER_SOURCE = (
+    "issue 13: open-city-profile v2.1.1 `rotate_keys` on PostgreSQL, 10,000 citizens, measured "
+    "side by side with the wallet on this kind of machine"
+)
+
+
+def _backend_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of one PostgreSQL backend so far, from /proc (None if the server is
+    on another machine)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rotate_on_postgres(*, version: int) -> dict[str, Any]:
+    """Time `rotate_kek` to KEK `version` (added to the settings unless it is there) over the
+    key store the `keys` connection points at: wall time, and the CPU of this process and of the
+    key store's PostgreSQL backend (steadier than wall time on a shared machine), a key each;
+    its statements."""
+    from django.conf import settings
+    from django.db import connections
+
+    from wallet.db_router import KEYSTORE
+    from wallet.keys import kek_rotate
+    from wallet.models import CitizenKey
+
+    keystore = connections[KEYSTORE]
+    with keystore.cursor() as cursor:
+        cursor.execute("CHECKPOINT")  # start from a settled database, not the seed's dirty pages
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+        cursor.execute("SELECT pg_total_relation_size(%s)", [CitizenKey._meta.db_table])
+        (key_store_bytes,) = cursor.fetchone()
+    statements = [0]
+    updates: list[float] = []  # when each batch's UPDATE began
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements[0] += 1
+        if sql.lstrip().startswith("UPDATE"):
+            updates.append(time.perf_counter())
+        return execute(sql, params, many, context)
+
+    if (
+        not settings.WALLET_KEKS.startswith(f"{version}:")
+        and f",{version}:" not in settings.WALLET_KEKS
+    ):
+        settings.WALLET_KEKS += f",{version}:{_kek()}"
+    backend_before, process_before = _backend_cpu_seconds(backend), time.process_time()
+    with keystore.execute_wrapper(count):
+        started = time.perf_counter()
+        summary = kek_rotate()
+        seconds = time.perf_counter() - started
+    process_cpu = time.process_time() - process_before
+    backend_after = _backend_cpu_seconds(backend)
+    backend_cpu = (
+        backend_after - backend_before
+        if backend_after is not None and backend_before is not None
+        else None
+    )
+    assert summary.failed == summary.changed_meanwhile == summary.left_behind == 0, summary
+    # A batch's time, one UPDATE to the next: the first tenth of the batches against the last
+    batch_ms = [(b - a) * 1000 for a, b in itertools.pairwise(updates)]
+    tenth = max(len(batch_ms) // 10, 1)
+    first_ms = statistics.median(batch_ms[:tenth]) if batch_ms else None
+    last_ms = statistics.median(batch_ms[-tenth:]) if batch_ms else None
+    citizens = summary.rewrapped
+    per_citizen_ms = seconds * 1000 / citizens
+    return {
+        "per_citizen_ms": round(per_citizen_ms, 4),
+        "cpu_ms_per_citizen": {
+            "rotate_kek": round(process_cpu * 1000 / citizens, 4),
+            "postgres": None if backend_cpu is None else round(backend_cpu * 1000 / citizens, 4),
+        },
+        "rotate_kek_seconds": round(seconds, 2),
+        "rotate_kek_rewrapped": summary.rewrapped,
+        "rotate_kek_batches": summary.batches,
+        "rotate_kek_batch_size": settings.WALLET_KEK_ROTATION_BATCH_SIZE,
+        "rotate_kek_statements": statements[0],
+        "key_table_mb": round(key_store_bytes / 2**20, 1),
+        "batch_ms_first_tenth": None if first_ms is None else round(first_ms, 2),
+        "batch_ms_last_tenth": None if last_ms is None else round(last_ms, 2),
+        "rotate_kek_data_rows_rewritten": summary.data_rows_rewritten,
+        "peer_rotate_keys_ms_per_citizen": PEER_ROTATE_KEYS_MS_PER_CITIZEN,
+        "ratio_peer_to_wallet": round(PEER_ROTATE_KEYS_MS_PER_CITIZEN / per_citizen_ms, 1),
+    }
+
+
+def run_postgres(
+    *, citizens: int, server_url: str, database: str = "bench_rotation"
+) -> dict[str, Any]:
+    """`rotate_kek` per citizen on PostgreSQL: `citizens` keys COPYed into a fresh key store
+    (`database`_keys, beside an empty `database`; both dropped after), then a new KEK."""
+    import tempfile
+    from pathlib import Path
+
+    from bench.seed_postgres import database_pair, seed
+    from bench.setup import django_setup
+
+    with database_pair(server_url, database) as pair, tempfile.TemporaryDirectory() as workdir:
+        os.environ["DATABASE_URL"] = pair.data_url
+        os.environ["KEYSTORE_DATABASE_URL"] = pair.keys_url
+        django_setup(Path(workdir))
+        from django.conf import settings
+        from django.db import connections
+
+        settings.WALLET_KEKS = f"1:{_kek()}"
+        seeded = seed(pair, count=citizens, data=False)
+        try:
+            rotation = rotate_on_postgres(version=2)
+        finally:
+            connections.close_all()
+    return {
+        "benchmark": "rotate_kek per citizen on PostgreSQL against the peer's rotate_keys",
+        "database": "postgresql",
+        "citizens": citizens,
+        **rotation,
+        "peer_source": PEER_SOURCE,
+        "seed": seeded.as_dict(),
+    }

@@ -411,6 +411,93 @@ def _graphql(r: dict[str, Any]) -> dict[str, str]:
     return {"graphql_table": table}
 
 
+def _scale(r: dict[str, Any]) -> dict[str, str]:
+    sizes = [int(n) for n in r.get("sizes") or [] if isinstance(n, int)]
+    seeds, rotations = r.get("seed") or {}, r.get("rotation") or {}
+    seed_table = _table(
+        ["citizens", "data rows", "seconds: keys + data = all", "a citizen", "load average after"],
+        [
+            [
+                _number(n),
+                _number((seeds.get(str(n)) or {}).get("data_rows")),
+                f"{_number((seeds.get(str(n)) or {}).get('keys_seconds'), 1)} + "
+                f"{_number((seeds.get(str(n)) or {}).get('data_seconds'), 1)} = "
+                f"**{_number((seeds.get(str(n)) or {}).get('seconds'), 1)}**",
+                f"{_number((seeds.get(str(n)) or {}).get('us_per_citizen'), 0)} µs",
+                _number((seeds.get(str(n)) or {}).get("load_average_after")),
+            ]
+            for n in sizes
+        ],
+    )
+    me = r.get("me") or {}
+    load = me.get("load_average") or [None, None]
+    me_table = _table(
+        ["citizens", "ms a request (median of the rounds)", "to the smaller population"],
+        [
+            [_number(me.get("citizens_small")), _number(me.get("ms_per_request_small"), 2), "1.00"],
+            [
+                _number(me.get("citizens_large")),
+                _number(me.get("ms_per_request_large"), 2),
+                f"**{_number(me.get('ratio_large_to_small'), 3)}** (goal ≤ 1.10)",
+            ],
+        ],
+    )
+    rotation_rows = []
+    for n in sizes:
+        rotation = rotations.get(str(n)) or {}
+        cpu = rotation.get("cpu_ms_per_citizen") or {}
+        each = rotation.get("per_citizen_ms_each_round") or []
+        rounds = f" ({', '.join(_number(v, 4) for v in each)})" if len(each) > 1 else ""
+        rotation_rows.append(
+            [
+                f"{_number(n)} ({_number(rotation.get('key_table_mb'), 1)} MB)",
+                f"**{_number(rotation.get('per_citizen_ms'), 4)} ms**{rounds}",
+                f"**{_number(rotation.get('ratio_peer_to_wallet'), 0)}{TIMES}**",
+                f"{_number(cpu.get('rotate_kek'), 4)} + {_number(cpu.get('postgres'), 4)} ms",
+                f"{_number(rotation.get('rotate_kek_seconds'), 1)} s, "
+                f"{_number(rotation.get('rotate_kek_batches'))} batches, "
+                f"{_number(rotation.get('rotate_kek_statements'))} statements",
+                f"{_number(rotation.get('batch_ms_first_tenth'), 1)} / "
+                f"{_number(rotation.get('batch_ms_last_tenth'), 1)} ms",
+                _number(rotation.get("rotate_kek_data_rows_rewritten")),
+                _number(rotation.get("load_average_after")),
+            ]
+        )
+    rotation_table = _table(
+        [
+            "keys (their table with its index)",
+            "`rotate_kek` a citizen, median round (each round) (goal ≤ 0.027 ms)",
+            f"the peer's 2.72 ms / the wallet's (goal ≥ 100{TIMES})",
+            "CPU a citizen: `rotate_kek` + its PostgreSQL backend",
+            "whole rotation",
+            "a batch: first tenth / last tenth (medians)",
+            "data rows written",
+            "load average after",
+        ],
+        rotation_rows,
+    )
+    return {
+        "scale_seed_table": seed_table,
+        "scale_me_table": me_table,
+        "scale_rotation_table": rotation_table,
+        "scale_me_rounds": _number(me.get("rounds")),
+        "scale_rotation_rounds": _number(
+            max(
+                (
+                    len((x or {}).get("per_citizen_ms_each_round") or [None])
+                    for x in rotations.values()
+                ),
+                default=None,
+            )
+        ),
+        "scale_me_calls": _number(me.get("calls_per_round")),
+        "scale_me_load": f"{_number(load[0])} before, {_number(load[-1])} after",
+        "scale_rotation_flatness": f"{_number(r.get('rotation_largest_to_smallest'), 2)}{TIMES}",
+        "scale_largest": _number(max(sizes) if sizes else None),
+        "scale_smallest": _number(min(sizes) if sizes else None),
+    }
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {
     "me": _me,
     "crypto": _crypto,
@@ -421,7 +508,11 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {
     "workers": _workers,
     "consent": _consent,
     "graphql": _graphql,
+    "scale": _scale,
 }
+# Benchmarks run only when asked for (`python -m bench --only NAME`, each by a make target of its
+# own): a run of the others keeps their sections and summary rows as the page has them.
+ON_DEMAND = ("scale",)
 # the placeholder that carries a benchmark's table, and so its "not run" note
 TABLES = {
     "me": "me_table",
@@ -433,6 +524,7 @@ TABLES = {
     "workers": "workers_table",
     "consent": "consent_table",
     "graphql": "graphql_table",
+    "scale": "scale_seed_table",
 }
 
 
@@ -504,6 +596,19 @@ HEADLINES: dict[str, Headline] = {
         lambda r: r.get("bomb_40_vs_10_levels_time_ratio"),
         None,
     ),
+    # "name:figure": a further row of the benchmark `name`
+    "scale": (
+        "`me` latency, the largest population / the smallest",
+        "≤ 1.10",
+        lambda r: (r.get("me") or {}).get("ratio_large_to_small"),
+        lambda v: v <= 1.1,
+    ),
+    "scale:rotation": (
+        "`rotate_kek`: the peer's 2.72 ms a citizen / the wallet's, worst population size",
+        f"≥ 100{TIMES} (≤ 0.027 ms), flat",
+        lambda r: r.get("rotation_worst_ratio_peer_to_wallet"),
+        lambda v: v >= 100,
+    ),
 }
 
 
@@ -551,7 +656,8 @@ def _run_summary(run: dict[str, Any]) -> str:
 
 def _summary_table(run: dict[str, Any]) -> str:
     rows = []
-    for name, (title, goal, headline, meets) in HEADLINES.items():
+    for row_name, (title, goal, headline, meets) in HEADLINES.items():
+        name = row_name.split(":")[0]
         outcome = (run.get("benchmarks") or {}).get(name) or {"status": "not selected"}
         if outcome.get("status") == "ok":
             value = headline(outcome.get("result") or {})
@@ -590,13 +696,92 @@ def render(run: dict[str, Any], template: str | None = None) -> str:
 
 
 def write(run: dict[str, Any], path: Path) -> None:
-    """The page for a run of `python -m bench`; the load section already at `path` stays."""
+    """The page for a run of `python -m bench`. The load section and the sections of on-demand
+    benchmarks the run did not include stay as the page at `path` has them."""
     text = render(run)
-    kept = _load_block(path.read_text()) if path.exists() else None
-    if kept is not None:
-        text = text.replace(_load_block(text) or "", kept)
+    if path.exists():
+        page = path.read_text()
+        kept = _load_block(page)
+        if kept is not None:
+            text = text.replace(_load_block(text) or "", kept)
+        for name in ON_DEMAND:
+            if ((run.get("benchmarks") or {}).get(name) or {}).get("status") != "ok":
+                text = _with_section_of(text, page, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text.rstrip("\n") + "\n")
+
+
+def update(run: dict[str, Any], path: Path) -> None:
+    """Put the sections and summary rows of the benchmarks of a run of some (`python -m bench
+    --only NAME`) into the page at `path`, each saying which command and run it comes from;
+    the rest of the page stays as it is. No page yet: the whole page, from this run."""
+    if not path.exists():
+        write(run, path)
+        return
+    rendered, page = render(run), path.read_text()
+    for name, outcome in (run.get("benchmarks") or {}).items():
+        if name in SECTIONS and outcome.get("status") == "ok":
+            page = _with_section_of(page, rendered, name, note=_run_note(run))
+    path.write_text(page.rstrip("\n") + "\n")
+
+
+def _run_note(run: dict[str, Any]) -> str:
+    machine = run.get("machine") or {}
+    make = run.get("make_command")
+    command = f"`{make}`, that is `{run.get('command')}`" if make else f"`{run.get('command')}`"
+    return (
+        f"**From a run of its own**: {command}, from {run.get('started', MISSING)} to "
+        f"{run.get('finished', MISSING)} (UTC); load average "
+        f"{machine.get('load_average_at_start', MISSING)} at the start, "
+        f"{machine.get('load_average_at_end', MISSING)} at the end."
+    )
+
+
+def _section_title(name: str) -> str:
+    """The heading line of a benchmark's section: the last one above its table's placeholder."""
+    template = TEMPLATE.read_text()
+    placeholder = template.index("${" + TABLES[name] + "}")
+    start = template.rindex("\n## ", 0, placeholder) + 1
+    return template[start : template.index("\n", start)]
+
+
+def _section_span(text: str, name: str) -> tuple[int, int] | None:
+    """Where a benchmark's section is in a page: from its heading to the next heading (or the
+    next marked block, or the end)."""
+    title = _section_title(name)
+    start = text.find(f"\n{title}\n")
+    if start == -1:
+        return None
+    ends = [i for i in (text.find("\n## ", start + 1), text.find("\n<!-- ", start + 1)) if i != -1]
+    return start + 1, (min(ends) + 1 if ends else len(text))
+
+
+def _summary_rows(text: str, name: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(f"| `{name}` |")]
+
+
+def _with_section_of(target: str, source: str, name: str, *, note: str = "") -> str:
+    """`target` with the section and summary rows of `name` as `source` has them (and `note`
+    under the section's heading); unchanged where `source` has none."""
+    span = _section_span(source, name)
+    if span is None:
+        return target
+    section = source[span[0] : span[1]]
+    if note:
+        heading, _, body = section.partition("\n")
+        section = f"{heading}\n\n{note}\n{body}"
+    old = _section_span(target, name)
+    if old is None:
+        target = target.rstrip("\n") + "\n\n" + section
+    else:
+        target = target[: old[0]] + section + target[old[1] :]
+    rows, old_rows = _summary_rows(source, name), _summary_rows(target, name)
+    if rows and old_rows:
+        lines = target.split("\n")
+        first = lines.index(old_rows[0])
+        lines[first : first + len(old_rows)] = rows
+        target = "\n".join(lines)
+    return target
 
 
 # --- the load section: written by `make load` (bench/load.py), kept by `make bench` ---------

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bench import report
-from bench.__main__ import BENCHMARKS
+from bench.__main__ import BENCHMARKS, ON_DEMAND
 from bench.report import TIMES
 
 COMMAND = ".venv/bin/python -m bench --rounds 10"
@@ -165,6 +165,63 @@ RESULTS: dict[str, dict[str, Any]] = {
         "cache_vs_keeping_every_document": 0.056,
         "rounds": 10,
     },
+    "scale": {
+        "benchmark": "the wallet at scale on PostgreSQL: seed, me latency, rotate_kek",
+        "sizes": [10000, 1000000],
+        "seed": {
+            "10000": {
+                "citizens": 10000,
+                "data_rows": 20000,
+                "seconds": 1.6,
+                "keys_seconds": 0.2,
+                "data_seconds": 1.3,
+                "us_per_citizen": 160.0,
+                "load_average_after": 1.1,
+            },
+            "1000000": {
+                "citizens": 1000000,
+                "data_rows": 2000000,
+                "seconds": 151.2,
+                "keys_seconds": 12.0,
+                "data_seconds": 130.5,
+                "us_per_citizen": 151.2,
+                "load_average_after": 2.3,
+            },
+        },
+        "me": {
+            "citizens_small": 10000,
+            "citizens_large": 1000000,
+            "ms_per_request_small": 3.21,
+            "ms_per_request_large": 3.34,
+            "ratio_large_to_small": 1.04,
+            "rounds": 10,
+            "calls_per_round": 200,
+            "load_average": [1.2, 1.4],
+        },
+        "rotation": {
+            str(n): {
+                "per_citizen_ms": ms,
+                "cpu_ms_per_citizen": {"rotate_kek": 0.0071, "postgres": 0.0068},
+                "rotate_kek_seconds": ms * n / 1000,
+                "rotate_kek_rewrapped": n + 1,
+                "rotate_kek_batches": n // 1000 + 1,
+                "rotate_kek_batch_size": 1000,
+                "rotate_kek_statements": 2 * (n // 1000 + 1) + 3,
+                "rotate_kek_data_rows_rewritten": 0,
+                "key_table_mb": n / 6000,
+                "batch_ms_first_tenth": ms * 1000 * 0.98,
+                "batch_ms_last_tenth": ms * 1000,
+                "peer_rotate_keys_ms_per_citizen": 2.72,
+                "ratio_peer_to_wallet": round(2.72 / ms, 1),
+                "load_average_after": 1.5,
+                "rounds": 3,
+                "per_citizen_ms_each_round": [ms, ms * 1.1, ms * 0.95],
+            }
+            for n, ms in ((10000, 0.0162), (1000000, 0.0231))
+        },
+        "rotation_largest_to_smallest": 1.426,
+        "rotation_worst_ratio_peer_to_wallet": 117.7,
+    },
 }
 
 TITLES = {
@@ -177,6 +234,7 @@ TITLES = {
     "workers": "## One Celery worker against two",
     "consent": "## Consented reads",
     "graphql": "## GraphQL document preparation: linear validation, bounded cache",
+    "scale": "## The wallet at a million citizens (`make bench-scale`)",
 }
 
 
@@ -215,9 +273,9 @@ def section(page: str, name: str) -> str:
 
 
 def test_every_benchmark_has_a_section_and_a_summary_row() -> None:
-    assert set(RESULTS) == set(BENCHMARKS) == set(TITLES) == set(report.SECTIONS)
+    assert set(RESULTS) == {*BENCHMARKS, *ON_DEMAND} == set(TITLES) == set(report.SECTIONS)
     page = report.render(a_run())
-    for name in BENCHMARKS:
+    for name in (*BENCHMARKS, *ON_DEMAND):
         assert TITLES[name] in page
         assert f"| `{name}` |" in page
     assert "Not run in this run" not in page
@@ -258,6 +316,24 @@ def test_figures_come_from_the_results() -> None:
     assert "8.8 MiB held" in graphql
 
 
+def test_the_scale_section_gives_the_seed_me_at_both_sizes_and_rotation_against_the_peer() -> None:
+    scale = section(report.render(a_run()), "scale")
+    assert "| 1,000,000 | 2,000,000 | 12.0 + 130.5 = **151.2** | 151 µs | 2.30 |" in scale
+    assert "| 1,000,000 | 3.34 | **1.040** (goal ≤ 1.10) |" in scale
+    assert (
+        f"| 10,000 (1.7 MB) | **0.0162 ms** (0.0162, 0.0178, 0.0154) | **168{TIMES}** | "
+        "0.0071 + 0.0068 ms |" in scale
+    )
+    assert (
+        f"| 1,000,000 (166.7 MB) | **0.0231 ms** (0.0231, 0.0254, 0.0219) | **118{TIMES}** |"
+        in scale
+    )
+    assert "1,001 batches, 2,005 statements | 22.6 / 23.1 ms | 0 |" in scale
+    assert "in\n3 rounds that each rotate every population" in scale
+    assert f"the largest against the smallest: 1.43{TIMES}" in scale
+    assert "10,000 to 1,000,000 citizens" in scale
+
+
 def test_results_of_the_earlier_graphql_bench_still_read() -> None:
     run = a_run()
     result = run["benchmarks"]["graphql"]["result"]
@@ -273,6 +349,8 @@ def test_goals_are_judged_on_ratios() -> None:
     assert "meets the goal" in rows["| `crypto`"]  # 1.24 <= 1.3
     assert "**below the goal**" in rows["| `consent`"]  # 0.294 < 0.5
     assert "meets the goal" in rows["| `sweep`"]  # the lowest, 0.74 >= 0.7
+    scale = [line for line in page.splitlines() if line.startswith("| `scale` |")]
+    assert len(scale) == 2 and all("meets the goal" in line for line in scale)  # 1.04, 117.7
 
 
 @pytest.mark.parametrize("name", ["consent", "workers"])
@@ -371,3 +449,79 @@ def test_a_section_missing_from_the_page_is_spliced_in_where_the_template_puts_i
     assert headings == [ln for ln in page.split("\n") if ln.startswith("## ")]
     rows = [ln.split("|")[1].strip() for ln in spliced.split("\n") if ln.startswith("| `")]
     assert rows.index("`sweep-concurrency`") == rows.index("`sweep`") + 1
+
+
+def test_a_run_of_some_updates_their_sections_and_keeps_the_rest(tmp_path: Path) -> None:
+    page = tmp_path / "benchmarks.md"
+    report.write(a_run(), page)
+    before = page.read_text()
+    rerun = copy.deepcopy(RESULTS["rotation"]) | {"speedup": 31.7}
+    some = a_run(
+        command=".venv/bin/python -m bench --only rotation",
+        make_command="",
+        started="2026-12-03T08:00:00+00:00",
+        benchmarks={"rotation": {"status": "ok", "seconds": 300.0, "result": rerun}},
+    )
+
+    report.update(some, page)
+
+    after = page.read_text()
+    rotation = section(after, "rotation")
+    assert f"**31.7{TIMES}**" in rotation
+    assert "**From a run of its own**: `.venv/bin/python -m bench --only rotation`" in rotation
+    assert "2026-12-03T08:00:00+00:00" in rotation
+    row = next(line for line in after.splitlines() if line.startswith("| `rotation` |"))
+    assert "31.7" in row and "ran in 300 s" in row
+    for name in set(TITLES) - {"rotation"}:  # every other section as it was
+        assert section(after, name) == section(before, name)
+    assert after.replace(rotation, "").count("From a run of its own") == 0
+    assert report._load_block(after) == report._load_block(before)
+
+
+def test_make_bench_scale_puts_its_section_before_the_load_section_and_keeps_both(
+    tmp_path: Path,
+) -> None:
+    page = tmp_path / "benchmarks.md"
+    without_scale = a_run()
+    del without_scale["benchmarks"]["scale"]
+    report.write(without_scale, page)
+    before = page.read_text()
+    assert "**Not run in this run** (not selected)" in section(before, "scale")
+    scale_only = a_run(
+        command=".venv/bin/python -m bench --only scale --doc docs/benchmarks.md",
+        make_command="make bench-scale",
+        benchmarks={"scale": {"status": "ok", "seconds": 420.0, "result": RESULTS["scale"]}},
+    )
+
+    report.update(scale_only, page)
+
+    after = page.read_text()
+    start, end = report._section_span(after, "scale") or (0, 0)
+    scale = after[start:end]
+    assert "**From a run of its own**: `make bench-scale`" in scale
+    assert "| 1,000,000 | 3.34 | **1.040** (goal ≤ 1.10) |" in scale
+    assert report.LOAD_BEGIN not in scale and report._load_block(after) == report._load_block(
+        before
+    )
+    assert after.index(scale) < after.index(report.LOAD_BEGIN)
+    rows = [line for line in after.splitlines() if line.startswith("| `scale` |")]
+    assert len(rows) == 2 and all("ran in 420 s" in line for line in rows)
+    for name in set(TITLES) - {"scale"}:
+        assert section(after, name) == section(before, name)
+
+
+def test_a_run_of_them_all_keeps_the_sections_of_on_demand_benchmarks(tmp_path: Path) -> None:
+    page = tmp_path / "benchmarks.md"
+    report.write(a_run(), page)
+    kept = section(page.read_text(), "scale")
+    without_scale = a_run()
+    del without_scale["benchmarks"]["scale"]
+    without_scale["benchmarks"]["crypto"]["result"]["record_level_cost_ratio"] = 1.19
+
+    report.write(without_scale, page)
+
+    after = page.read_text()
+    assert section(after, "scale") == kept and "Not run in this run" not in after
+    assert f"**1.19{TIMES}**" in section(after, "crypto")
+    assert len([line for line in after.splitlines() if "| `scale` |" in line]) == 2
+    assert "not selected" not in after

@@ -37,8 +37,10 @@ def key_configuration(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
 def keys_in_use_are_configured(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """A retired KEK that still wraps data keys is a start-up error, not a surprise at read time.
 
-    It reads the key store (a small indexed query), so it runs on `runserver`, `check` and
-    `migrate`; deployments run `manage.py check --deploy` before starting the web workers.
+    It reads the key store (two scans of it, a few tenths of a second at a million keys: no
+    index on the KEK versions, which every rotation rewrites), so it runs on `runserver`,
+    `check` and `migrate`; deployments run `manage.py check --deploy` before starting the web
+    workers.
     """
     from wallet.models import CitizenKey
 

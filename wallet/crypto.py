@@ -155,8 +155,8 @@ def _associated_data(*parts: object) -> bytes:
     return "".join(f"{len(text)}:{text}" for text in map(str, parts)).encode()
 
 
-def _seal(aead: AESGCM, plaintext: bytes, aad: bytes) -> bytes:
-    nonce = os.urandom(NONCE_BYTES)
+def _seal(aead: AESGCM, plaintext: bytes, aad: bytes, nonce: bytes | None = None) -> bytes:
+    nonce = os.urandom(NONCE_BYTES) if nonce is None else nonce
     return CIPHERTEXT_FORMAT + nonce + aead.encrypt(nonce, plaintext, aad)
 
 
@@ -199,6 +199,52 @@ def data_key_unwrap(
     kek = kek_provider().get(kek_version)
     aad = _associated_data("data-key", citizen_id, generation, kek_version)
     return _open(_kek_aead(kek.key), wrapped, aad)
+
+
+class KekRewrapper:
+    """Re-wraps data keys under the newest KEK, for a rotation's loop over every citizen: the
+    KEKs are looked up and their AESGCM objects made once, not once a key. Each unwrap checks
+    the associated data (citizen, generation, KEK version) exactly as `data_key_unwrap` does."""
+
+    _LABEL = _associated_data("data-key").decode()
+
+    def __init__(self, provider: KekProvider | None = None) -> None:
+        self._provider = provider or kek_provider()
+        current = self._provider.current()
+        self.version = current.version
+        self._wrap = AESGCM(current.key)
+        self._wrap_suffix = _associated_data(current.version).decode()
+        self._unwrap: dict[int, tuple[AESGCM, str]] = {}
+        # Fresh random nonces drawn from the OS a few thousand at a time, not one call a key.
+        self._nonces, self._nonce_at = b"", 0
+
+    def _nonce(self) -> bytes:
+        if self._nonce_at == len(self._nonces):
+            self._nonces, self._nonce_at = os.urandom(NONCE_BYTES * 4096), 0
+        start, self._nonce_at = self._nonce_at, self._nonce_at + NONCE_BYTES
+        return self._nonces[start : self._nonce_at]
+
+    def _opener(self, kek_version: int) -> tuple[AESGCM, str]:
+        opener = self._unwrap.get(kek_version)
+        if opener is None:  # MissingKeyError for a version not configured
+            kek = self._provider.get(kek_version)
+            opener = self._unwrap[kek_version] = (
+                AESGCM(kek.key),
+                _associated_data(kek_version).decode(),
+            )
+        return opener
+
+    def rewrap(
+        self, *, wrapped: bytes, kek_version: int, citizen_id: object, generation: int
+    ) -> bytes:
+        """The same data key wrapped under the newest KEK (`version`); DecryptionError if the
+        wrapped key does not open as this citizen's key of this generation."""
+        aead, suffix = self._opener(kek_version)
+        # _associated_data("data-key", citizen_id, generation, version), the shared part once
+        citizen, gen = str(citizen_id), str(generation)
+        shared = f"{self._LABEL}{len(citizen)}:{citizen}{len(gen)}:{gen}"
+        data_key = _open(aead, wrapped, (shared + suffix).encode())
+        return _seal(self._wrap, data_key, (shared + self._wrap_suffix).encode(), self._nonce())
 
 
 @functools.cache

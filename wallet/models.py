@@ -68,11 +68,14 @@ class CitizenKey(models.Model):
 
     citizen_id = models.UUIDField(primary_key=True)
     generation = models.PositiveIntegerField(default=1)
-    kek_version = models.PositiveIntegerField(db_index=True)
+    # Not indexed: every KEK rotation rewrites this column in every row, and an index on it would
+    # make each of those updates a non-HOT one (a new entry in every index). Nothing looks keys
+    # up by it: the rotation walks the primary key.
+    kek_version = models.PositiveIntegerField()
     wrapped_key = models.BinaryField()
     # The next generation's key while a data-key rotation is under way.
     pending_generation = models.PositiveIntegerField(null=True, blank=True)
-    pending_kek_version = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    pending_kek_version = models.PositiveIntegerField(null=True, blank=True)
     pending_wrapped_key = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     wrapped_at = models.DateTimeField(default=timezone.now)

@@ -338,6 +338,10 @@ WALLET_KEK_PROVIDER = env.str("WALLET_KEK_PROVIDER", default="wallet.crypto.Sett
 WALLET_KEK_DIR = env.str("WALLET_KEK_DIR", default="")
 WALLET_KEKS = _secret("WALLET_KEKS") if not WALLET_KEK_DIR else _optional_secret("WALLET_KEKS")
 WALLET_INDEX_KEY = _secret("WALLET_INDEX_KEY")
+# Keys `rotate_kek` re-wraps per batch: one SELECT and one UPDATE each, whatever the size.
+WALLET_KEK_ROTATION_BATCH_SIZE = env.int("WALLET_KEK_ROTATION_BATCH_SIZE", default=1000)
+if WALLET_KEK_ROTATION_BATCH_SIZE < 1:
+    raise ImproperlyConfigured("WALLET_KEK_ROTATION_BATCH_SIZE must be a positive number")
 
 # --- Erasure -----------------------------------------------------------------------------------
 # How long a completed erasure's marker (a blind index of the erased (issuer, sub), no personal

@@ -137,6 +137,66 @@ def test_missing_kek_version_fails_clearly(settings):
         )
 
 
+@pytest.mark.parametrize("generation", [1, 9, 123456])
+def test_rewrapper_wraps_as_data_key_wrap_does_and_opens_what_it_wrapped(settings, generation):
+    settings.WALLET_KEKS = _kek_spec(1)
+    data_key = crypto.data_key_generate()
+    _, wrapped = crypto.data_key_wrap(data_key=data_key, citizen_id=CITIZEN, generation=generation)
+    settings.WALLET_KEKS += "," + _kek_spec(7)
+    rewrapper = crypto.KekRewrapper()
+
+    rewrapped = rewrapper.rewrap(
+        wrapped=wrapped, kek_version=1, citizen_id=CITIZEN, generation=generation
+    )
+
+    assert rewrapper.version == 7 and rewrapped != wrapped
+    assert (
+        crypto.data_key_unwrap(
+            wrapped=rewrapped, kek_version=7, citizen_id=CITIZEN, generation=generation
+        )
+        == data_key
+    )
+
+
+def test_rewrapper_never_repeats_a_nonce_across_its_refills(settings):
+    settings.WALLET_KEKS = _kek_spec(1)
+    _, wrapped = crypto.data_key_wrap(
+        data_key=crypto.data_key_generate(), citizen_id=CITIZEN, generation=1
+    )
+    settings.WALLET_KEKS += "," + _kek_spec(2)
+    rewrapper = crypto.KekRewrapper()
+    nonces = {
+        rewrapper.rewrap(wrapped=wrapped, kek_version=1, citizen_id=CITIZEN, generation=1)[
+            1 : 1 + crypto.NONCE_BYTES
+        ]
+        for _ in range(9000)  # more than two draws of nonces from the OS
+    }
+    assert len(nonces) == 9000 and all(len(n) == crypto.NONCE_BYTES for n in nonces)
+
+
+def test_rewrapper_checks_the_associated_data_of_every_key(settings):
+    settings.WALLET_KEKS = _kek_spec(1)
+    _, wrapped = crypto.data_key_wrap(
+        data_key=crypto.data_key_generate(), citizen_id=CITIZEN, generation=3
+    )
+    settings.WALLET_KEKS += "," + _kek_spec(2)
+    rewrapper = crypto.KekRewrapper()
+    for citizen_id, generation, version in (
+        (OTHER_CITIZEN, 3, 1),  # another citizen's key
+        (CITIZEN, 2, 1),  # another generation's
+    ):
+        with pytest.raises(crypto.DecryptionError):
+            rewrapper.rewrap(
+                wrapped=wrapped, kek_version=version, citizen_id=citizen_id, generation=generation
+            )
+    with pytest.raises(crypto.MissingKeyError):
+        rewrapper.rewrap(wrapped=wrapped, kek_version=5, citizen_id=CITIZEN, generation=3)
+    rewrapped = rewrapper.rewrap(wrapped=wrapped, kek_version=1, citizen_id=CITIZEN, generation=3)
+    assert crypto.data_key_unwrap(
+        wrapped=rewrapped, kek_version=2, citizen_id=CITIZEN, generation=3
+    ) == crypto.data_key_unwrap(wrapped=wrapped, kek_version=1, citizen_id=CITIZEN, generation=3)
+
+
 @pytest.mark.parametrize(
     "spec", ["", "1", "x:abc", "1:not-base64!!", "1:" + base64.urlsafe_b64encode(b"short").decode()]
 )

@@ -1,8 +1,10 @@
 """Key lifecycle: KEK rotation, data-key rotation, crypto-shredding, start-up checks."""
 
 import base64
+import gc
 import json
 import os
+import uuid
 from contextlib import ExitStack
 from io import StringIO
 
@@ -12,7 +14,7 @@ from django.db import connections
 
 from tests.factories import CitizenFactory
 from wallet import checks, crypto, erasure, services
-from wallet.keys import cipher_from_key, data_key_rotate
+from wallet.keys import cipher_from_key, citizen_key_create, data_key_rotate, kek_rotate
 from wallet.models import Citizen, CitizenKey, DataRecord, Profile
 from wallet.selectors import citizen_wallet
 from wallet.services import UpstreamRecord
@@ -103,9 +105,9 @@ def test_rotate_kek_counts_data_writes_honestly(settings):
     settings.WALLET_KEKS += f",2:{_kek()}"
     real_rewrap = keys._rewrap
 
-    def rewrap_and_touch_data(key):
+    def rewrap_and_touch_data(key, rewrapper):
         Profile.objects.filter(citizen_id=citizen.pk).update(email_index="x")
-        real_rewrap(key)
+        return real_rewrap(key, rewrapper)
 
     keys._rewrap = rewrap_and_touch_data
     try:
@@ -122,11 +124,11 @@ def test_interrupted_rotation_is_finished_by_a_rerun(settings, monkeypatch):
 
     real_rewrap, calls = keys._rewrap, []
 
-    def crash_after_two(key):
+    def crash_after_two(key, rewrapper):
         if len(calls) == 2:
             raise KeyboardInterrupt("operator pressed Ctrl-C")
         calls.append(key)
-        real_rewrap(key)
+        return real_rewrap(key, rewrapper)
 
     monkeypatch.setattr(keys, "_rewrap", crash_after_two)
     with pytest.raises(KeyboardInterrupt):
@@ -137,6 +139,189 @@ def test_interrupted_rotation_is_finished_by_a_rerun(settings, monkeypatch):
     summary = _rotate_kek()
     assert (summary["rewrapped"], summary["already_current"]) == (2, 2)
     assert [_readable(c)[1] for c in citizens] == ["M0", "M1", "M2", "M3"]
+
+
+def _keys_only(count: int) -> list[uuid.UUID]:
+    """Citizens' keys in the key store and nothing else: all a KEK rotation reads."""
+    ids = sorted(uuid.uuid4() for _ in range(count))
+    for citizen_id in ids:
+        citizen_key_create(citizen_id=citizen_id)
+    return ids
+
+
+def _kek_versions() -> dict[uuid.UUID, tuple[int, int | None]]:
+    return {
+        key.citizen_id: (key.kek_version, key.pending_kek_version)
+        for key in CitizenKey.objects.all()
+    }
+
+
+def test_rotate_kek_runs_the_same_statements_for_every_batch(settings, django_assert_num_queries):
+    settings.WALLET_KEKS = f"1:{_kek()}"
+    _keys_only(10)
+    keystore = connections["keys"]
+    # A batch is a SELECT of the next keys and one UPDATE of them all (on SQLite, one
+    # executemany of a prepared UPDATE, between its BEGIN and COMMIT).
+    per_batch = 2 if keystore.vendor == "postgresql" else 4
+    for version, batch_size, batches in ((2, 5, 2), (3, 2, 5)):
+        settings.WALLET_KEKS += f",{version}:{_kek()}"
+        # the count of current keys; each batch; a SELECT that finds the pass over (the last
+        # batch was full); the closing pass's one SELECT, which finds nothing left
+        expected = 1 + per_batch * batches + 1 + 1
+        with (
+            django_assert_num_queries(expected, connection=keystore) as captured,
+            django_assert_num_queries(0),  # not a statement on the data database
+        ):
+            summary = kek_rotate(batch_size=batch_size)
+        assert (summary.batches, summary.rewrapped, summary.passes) == (batches, 10, 2)
+        updates = [q["sql"] for q in captured.captured_queries if "UPDATE" in q["sql"]]
+        assert len(updates) == batches and len(set(updates)) == 1  # one statement's text
+    assert set(_kek_versions().values()) == {(3, None)}
+
+
+def test_the_rotation_batch_size_is_a_setting(settings):
+    settings.WALLET_KEKS = f"1:{_kek()}"
+    _keys_only(5)
+    settings.WALLET_KEKS += f",2:{_kek()}"
+    settings.WALLET_KEK_ROTATION_BATCH_SIZE = 2
+    summary = _rotate_kek()
+    assert (summary["batches"], summary["rewrapped"]) == (3, 5)
+
+
+def test_the_rotation_leaves_the_garbage_collector_as_it_found_it(settings):
+    settings.WALLET_KEKS = f"1:{_kek()}"
+    _keys_only(3)
+    settings.WALLET_KEKS += f",2:{_kek()}"
+    gc.unfreeze()
+    assert kek_rotate().rewrapped == 3 and gc.get_freeze_count() == 0
+    gc.freeze()  # someone else froze these: the rotation leaves them be and freezes nothing more
+    try:
+        frozen = gc.get_freeze_count()
+        settings.WALLET_KEKS += f",3:{_kek()}"
+        assert kek_rotate().rewrapped == 3
+        assert frozen - 100 < gc.get_freeze_count() <= frozen  # (some were freed meanwhile)
+    finally:
+        gc.unfreeze()
+
+
+def test_no_index_covers_a_column_every_rotation_rewrites():
+    """An index on a column each rotation changes in every row makes every one of those updates
+    a non-HOT one: a new entry in every index of the table."""
+    keystore = connections["keys"]
+    with keystore.cursor() as cursor:
+        constraints = keystore.introspection.get_constraints(cursor, CitizenKey._meta.db_table)
+    indexed = {
+        column
+        for constraint in constraints.values()
+        if constraint["index"] or constraint["primary_key"] or constraint["unique"]
+        for column in constraint["columns"] or []
+    }
+    rewritten = {"kek_version", "wrapped_key", "pending_kek_version", "pending_wrapped_key"}
+    assert indexed == {"citizen_id"} and not indexed & rewritten
+
+
+def _during_the_rotation(monkeypatch, action) -> None:
+    """Run `action` once, after the rotation has read its first batch and before it writes
+    it: what another process writing at that moment does."""
+    from wallet import keys
+
+    real_rewrap, done = keys._rewrap, []
+
+    def rewrap(key, rewrapper):
+        if not done:
+            done.append(True)
+            action()
+        return real_rewrap(key, rewrapper)
+
+    monkeypatch.setattr(keys, "_rewrap", rewrap)
+
+
+def test_a_data_key_rotated_during_the_kek_rotation_is_not_overwritten(settings, monkeypatch):
+    settings.WALLET_KEKS = f"1:{_kek()}"
+    citizens = sorted((_citizen_with_data(n) for n in range(3)), key=lambda c: c.pk)
+    settings.WALLET_KEKS += f",2:{_kek()}"
+    first = citizens[0]
+    _during_the_rotation(monkeypatch, lambda: data_key_rotate(citizen=first))
+
+    summary = kek_rotate()
+
+    # its key changed after the rotation read it: not overwritten with the old one re-wrapped
+    assert (summary.rewrapped, summary.changed_meanwhile, summary.failed) == (2, 1, 0)
+    assert CitizenKey.objects.get(citizen_id=first.pk).generation == 2
+    settings.WALLET_KEKS = settings.WALLET_KEKS.split(",")[1]  # KEK 1 retired
+    assert sorted(_readable(c)[1] for c in citizens) == ["M0", "M1", "M2"]
+
+
+def test_keys_written_under_the_old_kek_during_the_rotation_are_rewrapped_too(
+    settings, monkeypatch
+):
+    """A process that has not been given the new KEK yet keeps wrapping under the old one: a
+    new citizen's key behind the rotation's position, a data-key rotation of a citizen the
+    rotation has read. The closing pass finds both."""
+    old = f"1:{_kek()}"
+    settings.WALLET_KEKS = old
+    citizens = sorted((_citizen_with_data(n) for n in range(3)), key=lambda c: c.pk)
+    new = f"{old},2:{_kek()}"
+    settings.WALLET_KEKS = new
+    newcomer = uuid.UUID(int=1)  # before every other id: behind the pass once it has begun
+
+    def old_process_writes():
+        settings.WALLET_KEKS = old
+        try:
+            citizen_key_create(citizen_id=newcomer)
+            data_key_rotate(citizen=citizens[0])
+        finally:
+            settings.WALLET_KEKS = new
+
+    _during_the_rotation(monkeypatch, old_process_writes)
+
+    summary = kek_rotate()
+
+    assert _kek_versions()[newcomer] == (2, None)
+    assert set(_kek_versions().values()) == {(2, None)}
+    assert (summary.changed_meanwhile, summary.left_behind, summary.failed) == (1, 0, 0)
+    assert summary.rewrapped == 4 and summary.passes == 3  # 2, then 2, then none left
+    settings.WALLET_KEKS = new.split(",")[1]  # KEK 1 retired
+    assert sorted(_readable(c)[1] for c in citizens) == ["M0", "M1", "M2"]
+
+
+def test_a_pending_data_key_is_rewrapped_and_its_rotation_finishes_under_the_new_kek(
+    settings, monkeypatch
+):
+    settings.WALLET_KEKS = f"1:{_kek()}"
+    citizen = _citizen_with_data()
+    _interrupt_data_key_rotation_before_promotion(citizen, monkeypatch)
+    assert CitizenKey.objects.get(citizen_id=citizen.pk).pending_generation == 2
+    settings.WALLET_KEKS += f",2:{_kek()}"
+
+    assert _rotate_kek()["rewrapped"] == 1
+    assert _kek_versions()[citizen.pk] == (2, 2)
+
+    settings.WALLET_KEKS = settings.WALLET_KEKS.split(",")[1]  # KEK 1 retired
+    assert _readable(citizen) == ("Name0", "M0")  # sealed under the pending key
+    assert data_key_rotate(citizen=Citizen.objects.get(pk=citizen.pk)).generation == 2
+    assert _readable(citizen) == ("Name0", "M0")
+
+
+def test_keys_that_do_not_open_as_their_citizens_are_counted_named_and_left_as_they_are(
+    settings,
+):
+    settings.WALLET_KEKS = f"1:{_kek()}"
+    a, b, c = _keys_only(3)
+    # a's and b's wrapped keys swapped: each opens under the KEK, but not as its citizen's
+    wrapped = {k.citizen_id: bytes(k.wrapped_key) for k in CitizenKey.objects.all()}
+    CitizenKey.objects.filter(citizen_id=a).update(wrapped_key=wrapped[b])
+    CitizenKey.objects.filter(citizen_id=b).update(wrapped_key=wrapped[a])
+    settings.WALLET_KEKS += f",2:{_kek()}"
+
+    summary = kek_rotate(batch_size=2)
+
+    # the closing pass meets the two again: still two failures, not four
+    assert (summary.failed, summary.rewrapped, summary.passes) == (2, 1, 2)
+    assert sorted(summary.failed_citizens) == sorted([str(a), str(b)])
+    assert _kek_versions() == {a: (1, None), b: (1, None), c: (2, None)}
+    with pytest.raises(CommandError, match="2 data keys could not be unwrapped"):
+        _rotate_kek()
 
 
 def test_retired_kek_still_in_use_is_a_start_up_error_and_rotation_says_who(settings):
@@ -176,10 +361,9 @@ def test_rotate_data_key_reseals_everything_under_a_new_key():
     assert (key.generation, key.pending_generation) == (2, None)
 
 
-def test_data_key_rotation_interrupted_after_resealing_is_readable_and_finished_by_a_rerun(
-    monkeypatch,
-):
-    citizen = _citizen_with_data()
+def _interrupt_data_key_rotation_before_promotion(citizen: Citizen, monkeypatch) -> None:
+    """A data-key rotation whose key store goes away at its third step, after the data was
+    re-sealed under the pending key."""
     from django.db import transaction
 
     from wallet import keys
@@ -187,8 +371,6 @@ def test_data_key_rotation_interrupted_after_resealing_is_readable_and_finished_
     keystore_steps = []
 
     class CrashBeforePromotion:
-        """The key store goes away at the third step, after the data was re-sealed."""
-
         @staticmethod
         def atomic(*args, **kwargs):
             if kwargs.get("using") == "keys":
@@ -201,6 +383,13 @@ def test_data_key_rotation_interrupted_after_resealing_is_readable_and_finished_
     with pytest.raises(ConnectionError):
         data_key_rotate(citizen=citizen)
     monkeypatch.setattr(keys, "transaction", transaction)
+
+
+def test_data_key_rotation_interrupted_after_resealing_is_readable_and_finished_by_a_rerun(
+    monkeypatch,
+):
+    citizen = _citizen_with_data()
+    _interrupt_data_key_rotation_before_promotion(citizen, monkeypatch)
     assert Citizen.objects.get(pk=citizen.pk).data_key_generation == 2  # step 2 committed
 
     # readers go by the data database's generation, so nothing is unreadable in between
