@@ -40,6 +40,7 @@ from wallet.auth.principal import (
     principal_from_token,
     service_for_client,
 )
+from wallet.bearer_api import bearer_api
 from wallet.erasure import ErasureIncomplete, IssuedBeforeErasure
 from wallet.graphql.documents import document_prepare
 from wallet.graphql.errors import ApiError, ErrorCode
@@ -155,6 +156,7 @@ def _is_client_error(error: GraphQLError) -> bool:
     return error.path is None and (original is None or isinstance(original, GraphQLError))
 
 
+@bearer_api  # a bearer call skips the browsers' middleware (wallet/bearer_api.py)
 @method_decorator(csrf_exempt, name="dispatch")
 class WalletGraphQLView(GraphQLView):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
