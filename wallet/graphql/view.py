@@ -26,7 +26,7 @@ from django.http import (
     JsonResponse,
 )
 from django.middleware.csrf import CsrfViewMiddleware
-from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
@@ -200,9 +200,8 @@ class WalletGraphQLView(GraphQLView):
                 # An anonymous caller asked for something that needs a principal.
                 response.status_code = 401
                 response["WWW-Authenticate"] = _WWW_AUTHENTICATE_ANONYMOUS
-        # Personal data: never cached by a browser or a proxy.
+        # Personal data: never cached by a browser or a proxy (no-store, private).
         add_never_cache_headers(response)
-        patch_cache_control(response, private=True)
         return response
 
     def parse_body(self, request: HttpRequest) -> Any:
