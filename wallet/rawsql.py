@@ -3,8 +3,9 @@
 A consented read runs a handful of simple statements; through the ORM, building each costs
 several times more CPU than running it (measured in bench/consent.py). So they are plain SQL,
 held here: the profile with the records (one UNION ALL), the access log's head and its append
-(a compare-and-swap of the head that inserts the entry), and, for an app that reads the citizen
-with statements of its own, the fragment that joins the citizen and their log head.
+(a compare-and-swap of the head that inserts the entry), and, for an app whose read starts from
+rows of its own (a service's consents), the statement around those rows that adds the citizen,
+their log head, profile and records (`rows_with_wallet`): one round trip for all of it.
 
 Every table and column name comes from the models' metadata, and every statement is built once,
 when this module is imported (the records statement once per number of kinds asked for). Each
@@ -319,7 +320,7 @@ def log_head_get(*, citizen_id: uuid.UUID) -> LogHead | None:
         return log_head_from(cursor.fetchone())
 
 
-# The citizen and their log head, for another app's statement
+# The citizen and their log head, in a statement around a caller's rows
 
 
 @dataclass(frozen=True)
