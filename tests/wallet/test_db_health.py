@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import pytest
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connections
+from django.db import connections
 
+from tests.wallet.test_settings import _manage
 from wallet import db_health
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -69,12 +69,19 @@ def test_a_connection_never_used_by_a_request_is_checked(settings):
 
 def test_the_receivers_run_after_djangos_own():
     # Django's close_old_connections closes a connection past its age or after an error and
-    # marks the others for a check; ours may then spare the recently used ones
-    def receivers(signal):
-        return [entry[1]() for entry in signal.receivers]  # weak references, in order
-
-    started, finished = receivers(request_started), receivers(request_finished)
-    assert started.index(close_old_connections) < started.index(
-        db_health._recently_used_connections_trusted
+    # marks the others for a check; ours may then spare the recently used ones. Looked at in a
+    # fresh process: Django's test client reconnects close_old_connections after each request,
+    # so in this one the order is the test client's.
+    code = (
+        "from django.core.signals import request_finished, request_started; "
+        "from django.db import close_old_connections; "
+        "from wallet import db_health; "
+        "order = lambda signal: [entry[1]() for entry in signal.receivers]; "
+        "started, finished = order(request_started), order(request_finished); "
+        "print(started.index(close_old_connections) "
+        "< started.index(db_health._recently_used_connections_trusted), "
+        "finished.index(close_old_connections) < finished.index(db_health._connections_used))"
     )
-    assert finished.index(close_old_connections) < finished.index(db_health._connections_used)
+    result = _manage("shell", "-v", "0", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
