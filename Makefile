@@ -6,12 +6,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv assets messages run test screenshots beat lint fmt typecheck schema schema-check migrations-check check bench worker seed clean
+.PHONY: help venv assets messages run test screenshots beat lint fmt typecheck schema schema-check migrations-check check bench load worker seed clean
 
 help:
 	@echo "make run     set everything up, start the sandbox (:8100) and the wallet (:8000)"
 	@echo "make test    the whole test suite"
-	@echo "make lint | fmt | typecheck | schema | check | bench | worker | seed"
+	@echo "make lint | fmt | typecheck | schema | check | bench | load | worker | seed"
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed"; exit 1; }
@@ -97,6 +97,14 @@ check: migrations-check schema-check
 # smoke test, its page in var/bench/benchmarks.quick.md. `BENCH_ARGS="--only me"`: one, its JSON.
 bench: venv
 	BENCH_MAKE_COMMAND='make bench$(if $(BENCH_ARGS), BENCH_ARGS="$(BENCH_ARGS)")' $(PY) -m bench $(BENCH_ARGS)
+
+# 50 locust clients for 60 s against the wallet under gunicorn and PostgreSQL (BENCH_DATABASE_URL),
+# with a sandbox, all on loopback ports it starts and stops itself: citizens' `me` reads and
+# `syncMyData`, a service's `citizenData` reads. Fails on any error; writes the load section of
+# docs/benchmarks.md. `make load LOAD_ARGS="--seconds 10 --users 5 --citizens 300"`: a smoke
+# test, its section in var/bench/load.quick.md.
+load: venv
+	LOAD_MAKE_COMMAND='make load$(if $(LOAD_ARGS), LOAD_ARGS="$(LOAD_ARGS)")' $(PY) -m bench.load $(LOAD_ARGS)
 
 worker: venv
 	$(VENV)/bin/celery -A wallet worker --loglevel=INFO --concurrency=2

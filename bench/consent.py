@@ -67,19 +67,27 @@ query($id: ID!) {
 }"""
 
 
-def _databases_recreate(postgres_url: str, *, create: bool = True) -> None:
+def _databases_recreate(
+    postgres_url: str,
+    *,
+    create: bool = True,
+    names: tuple[str, ...] = (DATABASE, KEYSTORE_DATABASE),
+) -> None:
     import psycopg
 
     with psycopg.connect(f"{postgres_url}/postgres", autocommit=True) as admin:
-        for name in (DATABASE, KEYSTORE_DATABASE):
+        for name in names:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             if create:
                 admin.execute(f'CREATE DATABASE "{name}"')
 
 
-def _citizen_with_consents(*, service: Any, issuer: str, index: int, consents: int) -> uuid.UUID:
+def _citizen_with_consents(
+    *, service: Any, issuer: str, index: int, consents: int, subject: str | None = None
+) -> uuid.UUID:
     """A citizen with a profile and a youth card who gave the service `consents` consents to the
-    same two fields, each from a request of its own. Returns the service's pairwise id."""
+    same two fields, each from a request of its own. Returns the service's pairwise id. The
+    `subject` defaults to one made from `index`."""
     from consent.services import consent_request_create, consent_request_decide
     from wallet.services import (
         UpstreamRecord,
@@ -88,7 +96,7 @@ def _citizen_with_consents(*, service: Any, issuer: str, index: int, consents: i
         records_upsert,
     )
 
-    subject = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bench-consent-{index}"))
+    subject = subject or str(uuid.uuid5(uuid.NAMESPACE_URL, f"bench-consent-{index}"))
     citizen, _ = citizen_get_or_create(issuer=issuer, subject=subject)
     profile_update_from_claims(
         citizen=citizen,
@@ -211,7 +219,15 @@ def _query_table(*, service: Any, issuer: str, token: str) -> dict[str, Any]:
 
 
 @contextmanager
-def _gunicorn(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, int]]:
+def _gunicorn(
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    options: list[str] = GUNICORN_OPTIONS,
+    ready: tuple[str, int] = ("/bench/token-echo/", 401),
+) -> Iterator[tuple[str, int]]:
+    """A gunicorn serving the wallet on a free loopback port: (base URL, master pid), once
+    GET `ready[0]` answers `ready[1]`."""
     import httpx
 
     from sandbox.harness import free_port
@@ -227,7 +243,7 @@ def _gunicorn(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, int]]:
                 "wallet.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{port}",
-                *GUNICORN_OPTIONS,
+                *options,
                 "--keep-alive",
                 "60",
                 "--timeout",
@@ -244,7 +260,7 @@ def _gunicorn(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, int]]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not come up:\n{log_path.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{base_url}/bench/token-echo/", timeout=1).status_code == 401:
+                if httpx.get(f"{base_url}{ready[0]}", timeout=1).status_code == ready[1]:
                     break
             except httpx.HTTPError:
                 pass

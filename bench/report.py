@@ -2,8 +2,10 @@
 
 `python -m bench` calls `write` at the end of a run; this module also writes the page again
 from kept results (var/bench/results.all.json) after the template changed, without running
-anything. The prose lives in bench/benchmarks.md.in (`${name}` placeholders); every figure comes
-from the results. A benchmark that was skipped or failed keeps its section, which says so and why.
+anything. The load section is the exception: `make load` (bench/load.py) writes it from a run of
+its own with `write_load`, and `write` keeps the one already on the page. The prose lives in
+bench/benchmarks.md.in (`${name}` placeholders); every figure comes from the results. A
+benchmark that was skipped or failed keeps its section, which says so and why.
 
 The goals are ratios against a baseline measured in the same run, never absolute times.
 """
@@ -509,11 +511,14 @@ def _summary_table(run: dict[str, Any]) -> str:
 
 
 def render(run: dict[str, Any], template: str | None = None) -> str:
-    """The page for one run's results (the dict `python -m bench` keeps as JSON)."""
+    """The page for one run's results (the dict `python -m bench` keeps as JSON). The load
+    section, which `make load` writes from a run of its own, says it was not measured: `write`
+    keeps the one already on the page."""
     text = TEMPLATE.read_text() if template is None else template
     values: dict[str, str] = {
         "run_summary": _run_summary(run),
         "summary_table": _summary_table(run),
+        **load_section(None),
     }
     benchmarks = run.get("benchmarks") or {}
     for name, section in SECTIONS.items():
@@ -530,16 +535,200 @@ def render(run: dict[str, Any], template: str | None = None) -> str:
 
 
 def write(run: dict[str, Any], path: Path) -> None:
+    """The page for a run of `python -m bench`; the load section already at `path` stays."""
+    text = render(run)
+    kept = _load_block(path.read_text()) if path.exists() else None
+    if kept is not None:
+        text = text.replace(_load_block(text) or "", kept)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(run).rstrip("\n") + "\n")
+    path.write_text(text.rstrip("\n") + "\n")
+
+
+# --- the load section: written by `make load` (bench/load.py), kept by `make bench` ---------
+
+LOAD_BEGIN, LOAD_END = "<!-- load section: begin -->", "<!-- load section: end -->"
+LOAD_OPERATIONS = ("me", "syncMyData", "citizenData")
+
+
+def _load_block(text: str) -> str | None:
+    """The load section of a page or of the template, markers included; None if it has none."""
+    begin = text.find(LOAD_BEGIN)
+    end = text.find(LOAD_END, begin)
+    if begin == -1 or end == -1:
+        return None
+    return text[begin : end + len(LOAD_END)]
+
+
+def _ms(value: Any) -> str:
+    return f"{_number(value, 0)} ms" if isinstance(value, int | float) else MISSING
+
+
+def _pause(seconds: Any) -> str:
+    low, high = (seconds or [None, None])[0], (seconds or [None, None])[-1]
+    if low == high == 0:
+        return "no pause"
+    return f"a pause of {_number(low, 1)}{DASH}{_number(high, 1)} s"
+
+
+def load_section(record: dict[str, Any] | None) -> dict[str, str]:
+    """The load section's placeholders from a run of bench/load.py (None: not measured)."""
+    if not record:
+        keys = ("load_produced", "load_setup", "load_verdict", "load_table", "load_checks")
+        values = dict.fromkeys(keys, MISSING)
+        values["load_table"] = "**Not measured in this copy of the page**: run `make load`."
+        return values
+    r, machine = record.get("result") or {}, record.get("machine") or {}
+    phases: dict[str, dict[str, Any]] = {
+        name: p for name, p in (r.get("phases") or {}).items() if isinstance(p, dict)
+    }
+    make = record.get("make_command")
+    command = (
+        f"`{make}`, that is `{record.get('command')}`" if make else f"`{record.get('command')}`"
+    )
+    produced = (
+        f"**Produced by** {command}, from {record.get('started', MISSING)} to "
+        f"{record.get('finished', MISSING)} (UTC), on Python {machine.get('python', MISSING)}, "
+        f"{machine.get('cores', MISSING)} cores, PostgreSQL {machine.get('postgresql', MISSING)}; "
+        f"load average {_number(machine.get('load_average_at_start'))} at the start and "
+        f"{_number(machine.get('load_average_at_end'))} at the end (one minute; the wallet, "
+        "PostgreSQL, the sandbox and locust share the cores, and other work may too)."
+    )
+    if not record.get("full"):
+        produced += (
+            "\n\n**A smaller run than the issue's** (50 clients, 60 s, both phases): a smoke "
+            "test, not figures to quote."
+        )
+    setup = (
+        f"{_number(r.get('users'))} clients, started at {_number(r.get('spawn_rate'), 0)} a "
+        f"second, for {_number(r.get('seconds'))} s in each phase, against "
+        f"`{r.get('server', MISSING)}`; {_number(r.get('citizens'))} citizens. Clients that sync: "
+        f"{_number(r.get('sync_users'))}, each starting a `syncMyData` at most every "
+        f"{_number(r.get('sync_pacing_seconds'), 1)} s; of the others, 7 in 10 read `me` and "
+        "3 in 10 are the service reading `citizenData`, with, between requests, "
+        + (
+            "; ".join(f"{name}: {_pause(p.get('think_seconds'))}" for name, p in phases.items())
+            or MISSING
+        )
+        + "."
+    )
+    rows = []
+    for phase, p in phases.items():
+        operations = p.get("operations") or {}
+        for name in (*LOAD_OPERATIONS, "all"):
+            o = operations.get(name) or {}
+            rows.append(
+                [
+                    phase,
+                    f"`{name}`" if name != "all" else "all",
+                    _number(o.get("requests")),
+                    _number(o.get("requests_per_second"), 1),
+                    _ms(o.get("p50_ms")),
+                    _ms(o.get("p95_ms")),
+                    _ms(o.get("p99_ms")),
+                    _ms(o.get("mean_ms")),
+                    _ms(o.get("max_ms")),
+                    _number(o.get("failures")),
+                ]
+            )
+    table = _table(
+        [
+            "phase",
+            "operation",
+            "requests",
+            "per second",
+            "p50",
+            "p95",
+            "p99",
+            "mean",
+            "max",
+            "errors",
+        ],
+        rows,
+    )
+    errors, problems = r.get("errors"), r.get("problems") or []
+    total = sum(
+        ((p.get("operations") or {}).get("all") or {}).get("requests") or 0 for p in phases.values()
+    )
+    if errors == 0 and not problems and phases:
+        verdict = f"**0 errors** in {_number(total)} requests: meets the goal (0 errors)."
+    else:
+        listed = "; ".join(str(p) for p in problems) or "see the table"
+        verdict = f"**{_number(errors)} errors**: below the goal (0 errors). {listed}."
+    cores, seconds = machine.get("cores"), r.get("seconds")
+    available = (
+        f"{_number(cores * seconds)} ({_number(cores)} cores {TIMES} {_number(seconds)} s)"
+        if isinstance(cores, int) and isinstance(seconds, int)
+        else MISSING
+    )
+    checks = []
+    for phase, p in phases.items():
+        runs = p.get("sync_runs") or {}
+        cpu = p.get("cpu_seconds") or {}
+        load = p.get("load_average_1min") or [None, None]
+        requests = ((p.get("operations") or {}).get("all") or {}).get("requests")
+        wallet = cpu.get("wallet")
+        per_request = (
+            1000 * wallet / requests
+            if isinstance(wallet, int | float) and isinstance(requests, int) and requests
+            else None
+        )
+        checks.append(
+            f"- {phase}: {_number(p.get('access_log_entries_written'))} access-log entries "
+            "written, one for each successful `citizenData` read; `syncMyData` source runs: "
+            + (", ".join(f"{_number(n)} {status}" for status, n in sorted(runs.items())) or "none")
+            + f"; CPU seconds: the wallet's gunicorn {_number(wallet, 1)} "
+            f"({_number(per_request, 1)} ms a request), the sandbox "
+            f"{_number(cpu.get('sandbox'), 1)}, locust {_number(cpu.get('locust'), 1)}, the "
+            f"whole machine (all work) {_number(cpu.get('machine'), 1)} of {available}; "
+            f"load average {_number(load[0])} as it started, {_number(load[-1])} as it ended."
+        )
+    return {
+        "load_produced": produced,
+        "load_setup": setup,
+        "load_verdict": verdict,
+        "load_table": table,
+        "load_checks": "Checked in the database after each phase, and measured:\n\n"
+        + ("\n".join(checks) or MISSING),
+    }
+
+
+def render_load(record: dict[str, Any], template: str | None = None) -> str:
+    """The load section alone (markers included), from a run of bench/load.py."""
+    block = _load_block(TEMPLATE.read_text() if template is None else template)
+    if block is None:
+        raise ValueError(f"the template has no load section ({LOAD_BEGIN} ... {LOAD_END})")
+    return Template(block).substitute(load_section(record))
+
+
+def write_load(record: dict[str, Any], path: Path) -> None:
+    """Put the load section of a run of bench/load.py into the page at `path`, keeping the rest
+    of the page as it is (a page without one gets it at the end; no page: the section alone)."""
+    section = render_load(record)
+    text = path.read_text() if path.exists() else ""
+    old = _load_block(text)
+    if old is not None:
+        text = text.replace(old, section)
+    else:
+        text = f"{text.rstrip()}\n\n{section}" if text.strip() else section
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.rstrip("\n") + "\n")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.report")
-    parser.add_argument("results", type=Path, help="a run's results (var/bench/results.all.json)")
+    parser.add_argument(
+        "results",
+        type=Path,
+        help="a run's results: var/bench/results.all.json, or var/bench/results.load.json for "
+        "the load section alone",
+    )
     parser.add_argument("--out", type=Path, required=True, help="the page to write")
     args = parser.parse_args()
-    write(json.loads(args.results.read_text()), args.out)
+    results = json.loads(args.results.read_text())
+    if "benchmarks" in results:
+        write(results, args.out)
+    else:  # a run of bench/load.py
+        write_load(results, args.out)
     return 0
 
 

@@ -59,15 +59,24 @@ _FOCUSED = """() => {
     text: (el.innerText || '').trim().slice(0, 40),
     outlineStyle: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth) || 0,
     boxShadow: style.boxShadow,
+    // An HDS checkbox or radio button hides the input and draws it, and its focus ring, as the
+    // ::before of the label that follows it.
+    drawnBoxShadow: (['checkbox', 'radio'].includes(el.type)
+        && el.nextElementSibling && el.nextElementSibling.tagName === 'LABEL')
+      ? getComputedStyle(el.nextElementSibling, '::before').boxShadow : '',
   };
 }"""
 
 
 def _visible_focus(focused: dict[str, Any]) -> bool:
     """An outline, or the focus ring the Helsinki Design System draws on its text inputs
-    (a box shadow)."""
+    (a box shadow), or on the box it draws for a checkbox (its label's ::before)."""
     outline = focused["outlineStyle"] != "none" and focused["outlineWidth"] > 0
-    return outline or focused["boxShadow"] not in ("", "none")
+    return (
+        outline
+        or focused["boxShadow"] not in ("", "none")
+        or focused["drawnBoxShadow"] not in ("", "none")
+    )
 
 
 def keyboard_failures(page: Any, where: str, tabs: int = 8) -> list[str]:

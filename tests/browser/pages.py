@@ -140,4 +140,6 @@ PAGES: list[Page] = [
     Page("sync-dashboard", "/staff/syncs/", who="admin"),
     Page("sync-run", _sync_run, who="admin"),
     Page("processing", "/processing/"),
+    Page("erase", "/erase/", who="sofia"),
+    Page("erased", "/erased/"),
 ]

@@ -235,10 +235,10 @@ def test_the_command_refuses_an_unknown_source():
     assert not SyncRun.objects.exists()
 
 
-def test_the_scheduled_task_runs_the_purge():
+def test_the_scheduled_task_runs_the_purge(in_process_tasks):
     old = _ended("library", days_ago=45)
 
-    retention_purge_task.delay()  # in-process without a broker, as the embedded default runs
+    retention_purge_task.delay()  # in process, as the embedded default (no broker) runs it
 
     assert _left(old) == set()
     run = SyncRun.objects.get(source="library", mode=SyncRun.Mode.RETENTION)

@@ -34,6 +34,7 @@ from wallet import catalogue, hooks, signing
 from wallet.catalogue import CatalogueField, Labels, RecordKind, ValueType
 from wallet.export import (
     CHAINED_MEMBERS,
+    EXPORT_FORMAT,
     EXPORT_VERSION,
     canonical_json,
     citizen_export,
@@ -575,3 +576,11 @@ def test_profile_page_offers_the_download(citizen):
     assert re.search(r'<a [^>]*href="/export/"[^>]*download', page)
     finnish = client.get("/profile/").content.decode()
     assert "Lataa tietosi (JSON)" in finnish
+
+
+def test_the_offline_verifier_chains_the_members_the_wallet_chains():
+    """scripts/verify_export.py stands alone (a citizen runs it without the wallet), so it keeps
+    its own copy of the format's constants: they must be the wallet's."""
+    script = verifier()
+    assert script.CHAINED_MEMBERS == CHAINED_MEMBERS
+    assert (script.FORMAT, script.VERSION) == (EXPORT_FORMAT, EXPORT_VERSION)
