@@ -275,7 +275,12 @@ def _gunicorn(
             process.wait(timeout=5)
 
 
-def _process_cpu_seconds(predicate: Callable[[int, str, int], bool]) -> dict[int, float]:
+def _process_cpu_seconds(predicate: Callable[[int, str, int], bool]) -> float:
+    """User + system CPU seconds of the processes `predicate(pid, comm, ppid)` picks, together."""
+    return sum(_process_cpu_by_pid(predicate).values())
+
+
+def _process_cpu_by_pid(predicate: Callable[[int, str, int], bool]) -> dict[int, float]:
     """User + system CPU seconds of each process `predicate(pid, comm, ppid)` picks, from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
     spent: dict[int, float] = {}
@@ -313,8 +318,8 @@ def _cpu_by_party(server_pid: int, postgres_url: str) -> dict[str, dict[int, flo
     generator)."""
     backends = _bench_backends(postgres_url)
     return {
-        "server": _process_cpu_seconds(lambda pid, comm, ppid: server_pid in (pid, ppid)),
-        "postgres": _process_cpu_seconds(lambda pid, comm, ppid: pid in backends),
+        "server": _process_cpu_by_pid(lambda pid, comm, ppid: server_pid in (pid, ppid)),
+        "postgres": _process_cpu_by_pid(lambda pid, comm, ppid: pid in backends),
         "client": {os.getpid(): sum(os.times()[:2])},
     }
 
