@@ -13,6 +13,9 @@ process of its own, with throw-away databases.
   report goes to var/bench/benchmarks.quick.md unless `--doc` says otherwise.
 - the results of a run are kept in var/bench/results.all.json (`--results`); `python -m
   bench.report var/bench/results.all.json --out docs/benchmarks.md` writes the page from them.
+  A run of some (`--only NAME`) keeps var/bench/results.NAME.json; `python -m bench.report
+  var/bench/results.NAME.json --out docs/benchmarks.md --splice` puts its sections and summary
+  rows into the page, keeps the rest, and says so at the top.
 - on demand only (`--only NAME`, not in a run of them all): `scale` (`make bench-scale`), the
   wallet seeded with a million citizens on PostgreSQL. `--only NAME --doc PAGE` puts the
   sections of what ran into the page and keeps the rest; a run of them all keeps the on-demand
@@ -44,6 +47,7 @@ BENCHMARKS = (
     "me",
     "rotation",
     "sweep",
+    "sweep-concurrency",
     "sweep-memory",
     "workers",
     "consent",
@@ -59,7 +63,9 @@ FULL = {
     "citizens": 100_000,
     "records": 2,
     "sweep_citizens": 2_000,
-    "memory_citizens": "2000,10000",
+    "concurrency_citizens": 600,
+    "concurrency_rounds": 3,
+    "memory_citizens": "10000,50000",
     "seconds": 2.5,
     "documents": 100,
     "scale_sizes": "10000,100000,1000000",
@@ -70,6 +76,8 @@ QUICK = {
     "citizens": 2_000,
     "records": 2,
     "sweep_citizens": 60,
+    "concurrency_citizens": 60,
+    "concurrency_rounds": 2,
     "memory_citizens": "60,120",
     "seconds": 0.5,
     "documents": 10,
@@ -101,7 +109,17 @@ def _run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         return bench_me.run(rounds=args.rounds, calls=args.calls)
     if name == "sweep":
         return bench_sweep.run(
-            citizens=args.sweep_citizens, memory=args.memory, sources=tuple(args.sources.split(","))
+            citizens=args.sweep_citizens,
+            memory=args.memory,
+            sources=tuple(args.sources.split(",")),
+            latency_ms=args.latency_ms if args.memory else 0,
+        )
+    if name == "sweep-concurrency":
+        return bench_sweep.run_concurrency(
+            citizens=args.concurrency_citizens,
+            rounds=args.concurrency_rounds,
+            latency_ms=args.latency_ms,
+            sources=tuple(args.sources.split(",")),
         )
     if name == "sweep-memory":
         return _sweep_memory(args)
@@ -112,7 +130,8 @@ def _run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def _sweep_memory(args: argparse.Namespace) -> dict[str, Any]:
     """The youth sweep's peak traced memory at each of `--memory-citizens`, each size in a fresh
-    process (fresh databases and simulator), and the largest against the smallest."""
+    process (fresh databases and simulator), concurrent and against the same latency as
+    `sweep-concurrency`, and the largest against the smallest."""
     sizes = sorted(int(n) for n in args.memory_citizens.split(","))
     peaks: list[dict[str, int]] = []
     for citizens in sizes:
@@ -127,6 +146,8 @@ def _sweep_memory(args: argparse.Namespace) -> dict[str, Any]:
                 "youth",
                 "--sweep-citizens",
                 str(citizens),
+                "--latency-ms",
+                str(args.latency_ms),
                 "--result-file",
                 str(result_file),
             ]
@@ -136,9 +157,17 @@ def _sweep_memory(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "peak traced memory of a full youth sweep at two sizes",
         "source": "youth",
+        "latency_ms": args.latency_ms,
+        "in_flight": bench_sweep_in_flight(),
         "sizes": peaks,
         "peak_ratio_largest_to_smallest": round(peaks[-1]["peak_kib"] / peaks[0]["peak_kib"], 3),
     }
+
+
+def bench_sweep_in_flight() -> int:
+    from bench.bench_sweep import CONCURRENT_IN_FLIGHT
+
+    return CONCURRENT_IN_FLIGHT
 
 
 def _python_m_bench() -> list[str]:
@@ -158,6 +187,12 @@ def _child_options(args: argparse.Namespace) -> list[str]:
         str(args.records),
         "--sweep-citizens",
         str(args.sweep_citizens),
+        "--concurrency-citizens",
+        str(args.concurrency_citizens),
+        "--concurrency-rounds",
+        str(args.concurrency_rounds),
+        "--latency-ms",
+        str(args.latency_ms),
         "--memory-citizens",
         args.memory_citizens,
         "--sources",
@@ -196,6 +231,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--records", type=int, help="rotation: data records per citizen")
     parser.add_argument(
         "--sweep-citizens", type=int, help=f"sweep and workers (default {FULL['sweep_citizens']:,})"
+    )
+    parser.add_argument(
+        "--concurrency-citizens",
+        type=int,
+        help=f"sweep-concurrency (default {FULL['concurrency_citizens']:,})",
+    )
+    parser.add_argument(
+        "--concurrency-rounds",
+        type=int,
+        help=f"sweep-concurrency: rounds of each (default {FULL['concurrency_rounds']})",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=50,
+        help="sweep-concurrency, sweep-memory: the upstreams' latency (default %(default)s)",
     )
     parser.add_argument(
         "--memory-citizens", help=f"sweep-memory: sizes (default {FULL['memory_citizens']})"

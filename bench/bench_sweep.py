@@ -1,9 +1,13 @@
-"""Full sweeps of N citizens per source against a bare httpx fetch of the same pages from the
-same simulator, side by side; the sweep's peak memory; and one Celery worker against two.
+"""Full sweeps of N citizens per source: concurrent against one call at a time, against an
+upstream that answers late; against a bare httpx fetch of the same pages; the sweep's peak
+memory; and one Celery worker against two.
 
-- throughput: the wallet's sweep (fetch, validate, seal, store, record the run) against a loop
-  that only fetches the same answers with httpx and decodes the JSON; records per second.
-- memory: peak traced memory of a sweep (`--memory`), to compare runs at two sizes.
+- concurrency (`run_concurrency`): with the simulators holding every answer back
+  (`SANDBOX_LATENCY_MS`, 50 ms), the same full sweep with `MAX_IN_FLIGHT` 1 (one upstream call
+  at a time) and with many calls in flight, in alternating rounds; records per second.
+- throughput: the wallet's sweep (fetch, validate, seal, store, record the run), one call at a
+  time, against a loop that only fetches the same answers with httpx and decodes the JSON.
+- memory: peak traced memory of a concurrent sweep (`--memory`), to compare runs at two sizes.
 - workers (`--workers`): the same sweep fanned out over a Redis broker to one worker process,
   then to two.
 """
@@ -11,6 +15,7 @@ same simulator, side by side; the sweep's peak memory; and one Celery worker aga
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,6 +25,21 @@ from pathlib import Path
 from typing import Any
 
 SOURCES = ("youth", "berths", "library")
+# The concurrent sweeps' budget: many calls in flight, and a rate high enough never to bind,
+# so the figure is what one worker can do (the defaults are a policy toward the city's
+# systems: README, "Configuration").
+CONCURRENT_IN_FLIGHT = 32
+UNBOUND_RATE = 100_000.0
+
+
+def _budget(source: str, *, in_flight: int, rate: float = UNBOUND_RATE) -> None:
+    from django.conf import settings
+
+    settings.CONNECTORS[source] = {
+        **settings.CONNECTORS[source],
+        "MAX_IN_FLIGHT": in_flight,
+        "MAX_CALLS_PER_SECOND": rate,
+    }
 
 
 def _bare_fetch(source: str, sandbox: Any, subjects: list[str], patron_ids: list[str]) -> int:
@@ -65,7 +85,7 @@ def _bare_fetch(source: str, sandbox: Any, subjects: list[str], patron_ids: list
     return records
 
 
-def _setup(workdir: Path, citizens: int) -> Any:
+def _setup(workdir: Path, citizens: int, *, latency_ms: int = 0) -> Any:
     from bench.setup import django_setup
 
     os.environ.pop("CELERY_BROKER_URL", None)
@@ -80,7 +100,8 @@ def _setup(workdir: Path, citizens: int) -> Any:
         library_client_key=settings.CONNECTORS["library"]["CLIENT_KEY"],
         library_client_secret=settings.CONNECTORS["library"]["CLIENT_SECRET"],
         citizens=citizens,
-        startup_timeout=300,
+        latency_ms=latency_ms,
+        startup_timeout=600,
     )
     settings.OIDC_ISSUER = sandbox.issuer
     settings.CONNECTOR_TOKEN_ENDPOINT = sandbox.token_url
@@ -97,10 +118,14 @@ def _setup(workdir: Path, citizens: int) -> Any:
 
 
 def run(
-    *, citizens: int, memory: bool = False, sources: tuple[str, ...] = SOURCES
+    *,
+    citizens: int,
+    memory: bool = False,
+    sources: tuple[str, ...] = SOURCES,
+    latency_ms: int = 0,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="wallet-bench-sweep-") as workdir:
-        sandbox = _setup(Path(workdir), citizens)
+        sandbox = _setup(Path(workdir), citizens, latency_ms=latency_ms)
         try:
             from connectors.library.connector import linked_patron_id
             from connectors.services import sweep_start
@@ -114,6 +139,9 @@ def run(
                 "citizens": citizens,
             }
             for source in sources:
+                # One call at a time, as the bare loop makes them; memory: as concurrent
+                # sweeps run.
+                _budget(source, in_flight=CONCURRENT_IN_FLIGHT if memory else 1)
                 if memory:
                     tracemalloc.start()
                 started = time.perf_counter()
@@ -146,6 +174,120 @@ def run(
             sandbox.stop()
 
 
+def _process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a process and its children's threads so far (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _simulator_pids(sandbox: Any) -> list[int]:
+    """The sandbox's gunicorn workers (its master only forks and watches them)."""
+    master = sandbox.process.pid
+    try:
+        with open(f"/proc/{master}/task/{master}/children") as children:
+            return [int(pid) for pid in children.read().split()]
+    except OSError:
+        return []
+
+
+def _simulator_cpu(pids: list[int]) -> float | None:
+    seconds = [_process_cpu_seconds(pid) for pid in pids]
+    return sum(s for s in seconds if s is not None) if pids and None not in seconds else None
+
+
+def run_concurrency(
+    *,
+    citizens: int,
+    rounds: int,
+    latency_ms: int = 50,
+    in_flight: int = CONCURRENT_IN_FLIGHT,
+    sources: tuple[str, ...] = SOURCES,
+) -> dict[str, Any]:
+    """Per source: an untimed sweep that creates the records, then the same full sweep one
+    call at a time and with `in_flight` calls, in alternating rounds (each finds everything
+    unchanged, so both do the same work); medians of records per second."""
+    with tempfile.TemporaryDirectory(prefix="wallet-bench-concurrency-") as workdir:
+        sandbox = _setup(Path(workdir), citizens, latency_ms=latency_ms)
+        try:
+            from connectors.services import sweep_start
+
+            result: dict[str, Any] = {
+                "benchmark": "concurrent vs one-call-at-a-time full sweep, upstream latency",
+                "citizens": citizens,
+                "latency_ms": latency_ms,
+                "rounds": rounds,
+                "in_flight": in_flight,
+                "sources": {},
+            }
+            simulator = _simulator_pids(sandbox)
+            for source in sources:
+                _budget(source, in_flight=in_flight)
+                created = sweep_start(source=source, incremental=False, trigger="bench")
+                assert created.status == "succeeded", (source, created.errors)
+                rates: dict[int, list[float]] = {1: [], in_flight: []}
+                cpu: dict[str, list[float]] = {"wallet": [], "simulator": []}
+                calls: dict[int, int] = {}
+                seen_in_flight: dict[int, int] = {}
+                for round_number in range(rounds):
+                    order = (1, in_flight) if round_number % 2 == 0 else (in_flight, 1)
+                    for budget in order:
+                        _budget(source, in_flight=budget)
+                        sandbox.reset_traffic()
+                        wallet_cpu, simulator_cpu = time.process_time(), _simulator_cpu(simulator)
+                        started = time.perf_counter()
+                        sweep = sweep_start(source=source, incremental=False, trigger="bench")
+                        seconds = time.perf_counter() - started
+                        if budget == in_flight:
+                            cpu["wallet"].append(time.process_time() - wallet_cpu)
+                            now = _simulator_cpu(simulator)
+                            if now is not None and simulator_cpu is not None:
+                                cpu["simulator"].append(now - simulator_cpu)
+                        assert sweep.status == "succeeded", (source, sweep.errors)
+                        assert (sweep.created, sweep.updated, sweep.ended) == (0, 0, 0)
+                        assert sweep.fetched == created.fetched
+                        rates[budget].append(sweep.fetched / seconds)
+                        traffic = sandbox.traffic().get(source, {})
+                        calls[budget] = traffic.get("requests", 0)
+                        seen_in_flight[budget] = max(
+                            seen_in_flight.get(budget, 0), traffic.get("max_in_flight", 0)
+                        )
+                sequential = statistics.median(rates[1])
+                concurrent = statistics.median(rates[in_flight])
+                result["sources"][source] = {
+                    "records": created.fetched,
+                    "citizens_swept": created.citizens,
+                    "sequential_records_per_s": round(sequential, 1),
+                    "concurrent_records_per_s": round(concurrent, 1),
+                    "ratio_concurrent_to_sequential": round(concurrent / sequential, 1),
+                    "ratio_per_round": [
+                        round(c / s, 1) for s, c in zip(rates[1], rates[in_flight], strict=True)
+                    ],
+                    "upstream_calls_per_sweep": {
+                        "sequential": calls[1],
+                        "concurrent": calls[in_flight],
+                    },
+                    "max_in_flight_seen_upstream": {
+                        "sequential": seen_in_flight[1],
+                        "concurrent": seen_in_flight[in_flight],
+                    },
+                    # where the concurrent sweep's time goes: CPU a record, median of rounds
+                    "cpu_ms_per_record": {
+                        party: round(1000 * statistics.median(spent) / created.fetched, 2)
+                        for party, spent in cpu.items()
+                        if spent and created.fetched
+                    },
+                }
+            ratios = [f["ratio_concurrent_to_sequential"] for f in result["sources"].values()]
+            result["lowest_ratio"] = min(ratios) if ratios else None
+            return result
+        finally:
+            sandbox.stop()
+
+
 def run_workers(*, citizens: int, broker: str) -> dict[str, Any]:
     """The youth sweep on one Celery worker process, then on two (Redis broker)."""
     with tempfile.TemporaryDirectory(prefix="wallet-bench-workers-") as workdir:
@@ -168,6 +310,9 @@ def run_workers(*, citizens: int, broker: str) -> dict[str, Any]:
             "CONNECTOR_TOKEN_ENDPOINT": sandbox.token_url,
             "YOUTH_API_URL": sandbox.youth_graphql_url,
             "SYNC_CHUNK_SIZE": str(settings.SYNC_CHUNK_SIZE),
+            # one call at a time per worker: what scales here is the number of workers
+            "YOUTH_MAX_IN_FLIGHT": "1",
+            "YOUTH_MAX_CALLS_PER_SECOND": str(UNBOUND_RATE),
         }
         result: dict[str, Any] = {
             "benchmark": "youth sweep on 1 vs 2 Celery workers",

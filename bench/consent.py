@@ -13,7 +13,8 @@ citizen's consents and access log grow.
 
 Needs PostgreSQL (`BENCH_DATABASE_URL`, default postgres://postgres@127.0.0.1:5432; see
 `bench/services.py`). The two databases named below are created afresh and dropped at the end.
-Served twice: as a deployment gets it, and with the opt-in `DATABASE_PREPARED_STATEMENTS=1`.
+Served twice: as a deployment gets it, and with the two opt-outs a deployment behind a pooler
+may need (`DATABASE_PREPARED_STATEMENTS=false`, `DATABASE_CONN_HEALTH_CHECK_AFTER_IDLE=0`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ DATABASE, KEYSTORE_DATABASE = "bench_consent", "bench_consent_keys"
 # Server configurations, each loaded in turn: name -> environment on top of the wallet's.
 CONFIGURATIONS: dict[str, dict[str, str]] = {
     "default": {},
-    "DATABASE_PREPARED_STATEMENTS=1": {"DATABASE_PREPARED_STATEMENTS": "1"},
+    # a deployment that turns off both: behind a pooler without prepared statements, with a
+    # connection check before every request (Django's own behaviour)
+    "DATABASE_PREPARED_STATEMENTS=false DATABASE_CONN_HEALTH_CHECK_AFTER_IDLE=0": {
+        "DATABASE_PREPARED_STATEMENTS": "false",
+        "DATABASE_CONN_HEALTH_CHECK_AFTER_IDLE": "0",
+    },
 }
 
 SERVICE, SERVICE_SECRET = "demo-service", "demo-service-secret"
@@ -270,9 +276,14 @@ def _gunicorn(
 
 
 def _process_cpu_seconds(predicate: Callable[[int, str, int], bool]) -> float:
-    """User + system CPU of the processes `predicate(pid, comm, ppid)` picks, from /proc."""
+    """User + system CPU seconds of the processes `predicate(pid, comm, ppid)` picks, together."""
+    return sum(_process_cpu_by_pid(predicate).values())
+
+
+def _process_cpu_by_pid(predicate: Callable[[int, str, int], bool]) -> dict[int, float]:
+    """User + system CPU seconds of each process `predicate(pid, comm, ppid)` picks, from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    spent: dict[int, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -284,18 +295,39 @@ def _process_cpu_seconds(predicate: Callable[[int, str, int], bool]) -> float:
         comm = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
         if predicate(int(entry), comm, int(fields[1])):
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+            spent[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return spent
 
 
-def _cpu_by_party(server_pid: int) -> dict[str, float]:
-    """CPU seconds so far of the wallet's gunicorn (master and workers), of PostgreSQL (every
-    postgres process) and of this process (the load generator)."""
+def _bench_backends(postgres_url: str) -> set[int]:
+    """The PostgreSQL backends serving the bench's two databases. Only theirs count: the
+    server may be shared, and other clients' work is not the wallet's."""
+    import psycopg
+
+    with psycopg.connect(f"{postgres_url}/postgres", autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s)",
+            [[DATABASE, KEYSTORE_DATABASE]],
+        ).fetchall()
+    return {pid for (pid,) in rows}
+
+
+def _cpu_by_party(server_pid: int, postgres_url: str) -> dict[str, dict[int, float]]:
+    """CPU seconds so far, by process, of the wallet's gunicorn (master and workers), of the
+    PostgreSQL backends serving the bench's databases and of this process (the load
+    generator)."""
+    backends = _bench_backends(postgres_url)
     return {
-        "server": _process_cpu_seconds(lambda pid, comm, ppid: server_pid in (pid, ppid)),
-        "postgres": _process_cpu_seconds(lambda pid, comm, ppid: comm.startswith("postgres")),
-        "client": sum(os.times()[:2]),
+        "server": _process_cpu_by_pid(lambda pid, comm, ppid: server_pid in (pid, ppid)),
+        "postgres": _process_cpu_by_pid(lambda pid, comm, ppid: pid in backends),
+        "client": {os.getpid(): sum(os.times()[:2])},
     }
+
+
+def _cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two readings: a process that started in between counts from
+    zero (a backend replacing one past DATABASE_CONN_MAX_AGE)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def _alternating_rounds(
@@ -304,6 +336,7 @@ def _alternating_rounds(
     rounds: int,
     seconds: float,
     server_pid: int,
+    postgres_url: str,
 ) -> tuple[dict[str, list[float]], dict[str, dict[str, float]]]:
     """Requests per second of each side: every client drives one side until the round's end; the
     sides take turns, the order flipping each round (the machine is noisy). Also the CPU each
@@ -334,13 +367,14 @@ def _alternating_rounds(
         names = list(sides)
         for round_number in range(rounds):
             for name in names if round_number % 2 == 0 else reversed(names):
-                before = _cpu_by_party(server_pid)
+                before = _cpu_by_party(server_pid, postgres_url)
                 rate, done = one_round(sides[name], seconds)
-                after = _cpu_by_party(server_pid)
+                after = _cpu_by_party(server_pid, postgres_url)
                 rates[name].append(rate)
                 requests[name] += done
                 for party in after:
-                    cpu[name][party] = cpu[name].get(party, 0.0) + after[party] - before[party]
+                    spent = _cpu_spent(before[party], after[party])
+                    cpu[name][party] = cpu[name].get(party, 0.0) + spent
     cpu_ms = {
         name: {party: round(1000 * spent / requests[name], 2) for party, spent in parties.items()}
         for name, parties in cpu.items()
@@ -352,6 +386,7 @@ def _load(
     *,
     base_url: str,
     server_pid: int,
+    postgres_url: str,
     token: str,
     pairwise_ids: list[uuid.UUID],
     rounds: int,
@@ -386,6 +421,7 @@ def _load(
             rounds=rounds,
             seconds=seconds,
             server_pid=server_pid,
+            postgres_url=postgres_url,
         )
     finally:
         for client in clients:
@@ -466,6 +502,7 @@ def run(*, rounds: int, seconds: float, postgres_url: str | None = None) -> dict
                 configurations[name] = _load(
                     base_url=base_url,
                     server_pid=pid,
+                    postgres_url=postgres_url,
                     token=token,
                     pairwise_ids=pairwise_ids,
                     rounds=rounds,

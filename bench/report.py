@@ -212,6 +212,52 @@ def _sweep(r: dict[str, Any]) -> dict[str, str]:
     return {"sweep_table": table}
 
 
+def _concurrency(r: dict[str, Any]) -> dict[str, str]:
+    rows = []
+    sources = r.get("sources") if isinstance(r.get("sources"), dict) else {}
+    in_flight = r.get("in_flight")
+    for source, figures in sources.items():
+        if not isinstance(figures, dict):
+            continue
+        calls = figures.get("upstream_calls_per_sweep") or {}
+        seen = figures.get("max_in_flight_seen_upstream") or {}
+        per_round = figures.get("ratio_per_round") or []
+        cpu = figures.get("cpu_ms_per_record") or {}
+        rows.append(
+            [
+                source,
+                f"{_number(figures.get('citizens_swept'))} / {_number(figures.get('records'))}",
+                _number(calls.get("concurrent")),
+                _number(figures.get("sequential_records_per_s"), 1),
+                _number(figures.get("concurrent_records_per_s"), 1),
+                f"**{_number(figures.get('ratio_concurrent_to_sequential'), 1)}{TIMES}**",
+                ", ".join(f"{_number(x, 1)}{TIMES}" for x in per_round) or MISSING,
+                f"{_number(seen.get('sequential'))} / {_number(seen.get('concurrent'))}",
+                f"{_number(cpu.get('wallet'))} + {_number(cpu.get('simulator'))} ms",
+            ]
+        )
+    table = _table(
+        [
+            "source",
+            "citizens / records",
+            "upstream calls a sweep",
+            "one call at a time, rec/s",
+            f"{_number(in_flight)} in flight, rec/s",
+            f"ratio (goal ≥ 20{TIMES})",
+            "ratio per round",
+            "most in flight seen upstream",
+            "CPU a record, concurrent: wallet + simulator",
+        ],
+        rows,
+    )
+    return {
+        "concurrency_table": table,
+        "concurrency_latency": _number(r.get("latency_ms")),
+        "concurrency_rounds": _number(r.get("rounds")),
+        "concurrency_in_flight": _number(in_flight),
+    }
+
+
 def _memory(r: dict[str, Any]) -> dict[str, str]:
     sizes = [s for s in r.get("sizes") or [] if isinstance(s, dict)]
     smallest = sizes[0].get("peak_kib") if sizes else None
@@ -457,6 +503,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {
     "crypto": _crypto,
     "rotation": _rotation,
     "sweep": _sweep,
+    "sweep-concurrency": _concurrency,
     "sweep-memory": _memory,
     "workers": _workers,
     "consent": _consent,
@@ -472,6 +519,7 @@ TABLES = {
     "crypto": "crypto_table",
     "rotation": "rotation_table",
     "sweep": "sweep_table",
+    "sweep-concurrency": "concurrency_table",
     "sweep-memory": "memory_table",
     "workers": "workers_table",
     "consent": "consent_table",
@@ -516,6 +564,13 @@ HEADLINES: dict[str, Headline] = {
             ]
         ),
         lambda v: v >= 0.7,
+    ),
+    "sweep-concurrency": (
+        "concurrent / one-call-at-a-time sweep at 50 ms upstream latency, records per second "
+        "(lowest source)",
+        f"≥ 20{TIMES}",
+        lambda r: r.get("lowest_ratio"),
+        lambda v: v >= 20,
     ),
     "sweep-memory": (
         "sweep peak memory, largest / smallest population",
@@ -913,6 +968,87 @@ def write_load(record: dict[str, Any], path: Path) -> None:
     path.write_text(text.rstrip("\n") + "\n")
 
 
+# --- Splicing a partial run into a page -------------------------------------------------------
+
+
+def _sections(text: str) -> list[str]:
+    """The page cut before each `## ` heading: the head, then one piece per section."""
+    pieces, current = [], []
+    for line in text.splitlines(keepends=True):
+        if line.startswith("## ") and current:
+            pieces.append("".join(current))
+            current = []
+        current.append(line)
+    pieces.append("".join(current))
+    return pieces
+
+
+def _heading(piece: str) -> str:
+    return piece.splitlines()[0] if piece.startswith("## ") else ""
+
+
+def _summary_row(page: str, name: str) -> str | None:
+    return next((ln for ln in page.splitlines() if ln.startswith(f"| `{name}` |")), None)
+
+
+def splice(run: dict[str, Any], page: str) -> str:
+    """`page` (a whole run's) with the sections and summary rows of the benchmarks that ran in
+    `run` (`--only` some) as `run` renders them, the others kept as they were; a paragraph after
+    the page's own provenance says which came from where."""
+    names = [n for n, o in (run.get("benchmarks") or {}).items() if o.get("status") == "ok"]
+    template = TEMPLATE.read_text()
+    rendered = render(run, template)
+    new_pieces = {_heading(piece): piece for piece in _sections(rendered)[1:]}
+    headings = {
+        name: _heading(piece)
+        for piece in _sections(template)[1:]
+        for name in names
+        if f"${{{TABLES[name]}}}" in piece
+    }
+    pieces = _sections(page)
+    order = [_heading(piece) for piece in _sections(template)]
+    for name in names:
+        heading = headings[name]
+        present = [i for i, piece in enumerate(pieces) if _heading(piece) == heading]
+        if present:
+            pieces[present[0]] = new_pieces[heading]
+            continue
+        # a new section: after the last one the template puts before it
+        before = set(order[: order.index(heading)])
+        at = max((i for i, piece in enumerate(pieces) if _heading(piece) in before), default=0)
+        pieces.insert(at + 1, new_pieces[heading])
+    text = "".join(pieces)
+    for name in names:
+        row = _summary_row(rendered, name)
+        old = _summary_row(text, name)
+        if row is None:
+            continue
+        if old is not None:
+            text = text.replace(old, row)
+            continue
+        earlier = [n for n in SECTIONS if n != name][: list(SECTIONS).index(name)]
+        anchor = next(
+            (r for n in reversed(earlier) if (r := _summary_row(text, n)) is not None), None
+        )
+        if anchor is not None:
+            text = text.replace(anchor, f"{anchor}\n{row}")
+    machine = run.get("machine") or {}
+    note = (
+        f"**Spliced in**: {', '.join(f'`{n}`' for n in names)} (sections and summary rows) from "
+        f"`{run.get('command')}`, {run.get('started', MISSING)} to {run.get('finished', MISSING)} "
+        f"(UTC), same machine, load average {machine.get('load_average_at_start', MISSING)} at "
+        f"the start, {machine.get('load_average_at_end', MISSING)} at the end."
+    )
+    kept = [
+        ln
+        for ln in text.split("\n\n")
+        if not (ln.startswith("**Spliced in**: ") and ln.split(" (sections")[0] in note)
+    ]
+    at = next((i for i, ln in enumerate(kept) if ln.startswith("**Machine**")), len(kept))
+    kept.insert(at, note)
+    return "\n\n".join(kept)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.report")
     parser.add_argument(
@@ -925,14 +1061,25 @@ def main() -> int:
     parser.add_argument(
         "--update",
         action="store_true",
-        help="a run of some (--only): put their sections into the page, keep the rest",
+        help="a run of some (--only), as `python -m bench --only NAME --doc PAGE` does: their "
+        "sections and summary rows into the page, each section saying where it comes from",
+    )
+    parser.add_argument(
+        "--splice",
+        action="store_true",
+        help="a run of some benchmarks (--only): replace their sections and summary rows in "
+        "the page at --out, keep the rest",
     )
     args = parser.parse_args()
     results = json.loads(args.results.read_text())
-    if "benchmarks" in results:
-        (update if args.update else write)(results, args.out)
-    else:  # a run of bench/load.py
+    if "benchmarks" not in results:  # a run of bench/load.py
         write_load(results, args.out)
+    elif args.splice:
+        args.out.write_text(splice(results, args.out.read_text()).rstrip("\n") + "\n")
+    elif args.update:
+        update(results, args.out)
+    else:
+        write(results, args.out)
     return 0
 
 

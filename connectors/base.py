@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -201,7 +203,23 @@ class Connector(ABC):
 
     @abstractmethod
     def fetch_citizen(self, *, citizen: Citizen, client: httpx.Client) -> CitizenFetch:
-        """Everything the upstream holds about one citizen."""
+        """Everything the upstream holds about one citizen. In a sweep it runs on one of the
+        pool's threads (fetch_citizens): it may read the database, never write it."""
+
+    def fetch_citizens(
+        self, *, citizens: Sequence[Citizen], client: httpx.Client, pool: Executor
+    ) -> Iterator[tuple[Citizen, Future[CitizenFetch]]]:
+        """A sweep's fetches of many citizens, as they complete: each citizen once, with the
+        future of its fetch (which raises what the fetch raised). The work runs on `pool`,
+        whose threads are as many as the source may have calls in flight (connectors.throttle
+        keeps each call within the budget). By default one fetch_citizen per citizen; a
+        connector whose upstream answers for many records in one call overrides this."""
+        futures = {
+            pool.submit(self.fetch_citizen, citizen=citizen, client=client): citizen
+            for citizen in citizens
+        }
+        for future in as_completed(futures):
+            yield futures[future], future
 
     def needs_citizen_link(self, citizen: Citizen) -> bool:
         """Whether the citizen must first link an account of theirs to this source (the

@@ -12,7 +12,8 @@ The package's `__init__.py` holds its `CONNECTOR` declaration (a `ConnectorPacka
 name, its Connector class (a dotted path, imported once the apps are ready) and its settings:
 each with its key, type, default, whether it is a secret, and the environment variable the
 wallet's settings read it from. Every source also has the settings all sources share
-(`shared_settings`, below: `RETENTION_DAYS`, from `<SOURCE>_RETENTION_DAYS`).
+(`shared_settings`, below: `RETENTION_DAYS`, from `<SOURCE>_RETENTION_DAYS`, and its upstream's
+budget, `MAX_IN_FLIGHT` and `MAX_CALLS_PER_SECOND`).
 `wallet.settings` fills each entry from the environment with `entry_from_env`; a test (or
 another deployment) may give an entry by hand, and what it leaves out takes the declared default.
 
@@ -43,7 +44,7 @@ class Setting:
     secret: bool = False
     env: str | None = None  # the environment variable it is read from (also as NAME_FILE if secret)
     help: str = ""
-    minimum: int | None = None  # int: the smallest value allowed (a default of None is allowed)
+    minimum: float | None = None  # numbers: the smallest value allowed (a default of None is)
 
     @property
     def required(self) -> bool:
@@ -51,19 +52,41 @@ class Setting:
 
 
 RETENTION_DAYS = "RETENTION_DAYS"
+MAX_IN_FLIGHT = "MAX_IN_FLIGHT"
+MAX_CALLS_PER_SECOND = "MAX_CALLS_PER_SECOND"
 
 
 def shared_settings(source: str) -> tuple[Setting, ...]:
     """The settings every source has without declaring them: how many days an ended record is
-    kept (None: the source's own `SourceInfo.retention_after_end`)."""
+    kept (None: the source's own `SourceInfo.retention_after_end`); and its budget toward its
+    upstream, per worker process (connectors.throttle): calls in flight at once, and calls per
+    second. The budget's defaults are a policy toward the city's systems, about the load one
+    call at a time used to put on them; raise them with the system's owners."""
+    prefix = source.upper()
     return (
         Setting(
             RETENTION_DAYS,
             int,
             default=None,
-            env=f"{source.upper()}_RETENTION_DAYS",
+            env=f"{prefix}_RETENTION_DAYS",
             help="days a record is kept after it ended upstream (default: the source's own)",
             minimum=1,
+        ),
+        Setting(
+            MAX_IN_FLIGHT,
+            int,
+            default=8,
+            env=f"{prefix}_MAX_IN_FLIGHT",
+            help="upstream calls a worker process keeps in flight at once",
+            minimum=1,
+        ),
+        Setting(
+            MAX_CALLS_PER_SECOND,
+            float,
+            default=25.0,
+            env=f"{prefix}_MAX_CALLS_PER_SECOND",
+            help="upstream calls a worker process starts per second, on average",
+            minimum=0.1,
         ),
     )
 

@@ -6,19 +6,26 @@ One engine for every connector and mode:
   `full`/`incremental` that fans out over chunks of citizen ids as tasks, run in-process
   without a broker or by any number of Celery workers with one.
 
+Within a chunk, the fetches run on a pool of threads, as many as the source may have calls in
+flight (its `MAX_IN_FLIGHT`; connectors.throttle keeps every call within that and its
+`MAX_CALLS_PER_SECOND`), while the chunk's own thread stores each citizen's records as their
+fetch completes: one transaction per citizen (records_upsert takes the citizen's lock), and the
+chunk's counts added to the run at its end under the run's row lock, so no count is lost.
+
 And the other end of a record's life: the retention purge deletes records that ended upstream
 longer ago than their source keeps them (a SyncRun of mode `retention` per source).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
-import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -26,7 +33,9 @@ from django.utils import timezone
 from connectors import base
 from connectors.config import effective_config
 from connectors.models import RUN_COUNTS, SyncRun
-from connectors.transport import UpstreamError, client_timeout
+from connectors.pool import FetchPool
+from connectors.throttle import budget_of
+from connectors.transport import UpstreamError, upstream_client
 from wallet.models import Citizen
 from wallet.selectors import records_ended_count
 from wallet.services import records_ended_delete, records_upsert
@@ -62,12 +71,17 @@ class Outcome:
 
 
 def _sync_one(
-    *, connector: base.Connector, citizen: Citizen, client: httpx.Client, outcome: Outcome
+    *,
+    connector: base.Connector,
+    citizen: Citizen,
+    fetched: Callable[[], base.CitizenFetch],
+    outcome: Outcome,
 ) -> None:
-    """Fetch and store one citizen's data from one source; failures are counted, not raised."""
+    """Store one citizen's data from one source, as `fetched` gives it (or raises); failures
+    are counted, not raised."""
     outcome.citizens += 1
     try:
-        fetch = connector.fetch_citizen(citizen=citizen, client=client)
+        fetch = fetched()
         counts = records_upsert(
             citizen=citizen,
             source=connector.source,
@@ -134,14 +148,21 @@ def citizen_sync(
     selected = [base.connector_for(s) for s in sources] if sources else base.connectors()
     selected = [c for c in selected if effective_config(c.source).enabled]
     runs = []
-    with httpx.Client(timeout=client_timeout()) as client:
+    with upstream_client() as client:
         for connector in selected:
             run = SyncRun.objects.create(
                 source=connector.source, mode=SyncRun.Mode.CITIZEN, citizen=citizen, trigger=trigger
             )
             outcome = Outcome()
             if connector.eligible_citizens().filter(pk=citizen.pk).exists():
-                _sync_one(connector=connector, citizen=citizen, client=client, outcome=outcome)
+                _sync_one(
+                    connector=connector,
+                    citizen=citizen,
+                    fetched=functools.partial(
+                        connector.fetch_citizen, citizen=citizen, client=client
+                    ),
+                    outcome=outcome,
+                )
             _apply(run, outcome)
             run.status = _final_status(run)
             run.finished_at = timezone.now()
@@ -219,7 +240,7 @@ def sweep_start(*, source: str, incremental: bool, trigger: str) -> SyncRun:
     # an incremental sweep covers everyone, as a full one does.
     if run.since is not None and connector.supports_incremental:
         try:
-            with httpx.Client(timeout=client_timeout()) as client:
+            with upstream_client() as client:
                 changed = connector.changed_citizens(since=run.since, client=client)
         except UpstreamError as exc:
             _finish(run, status=SyncRun.Status.FAILED, code=exc.code, message=str(exc))
@@ -259,17 +280,55 @@ def _finish(run: SyncRun, *, status: str, code: str = "", message: str = "") -> 
     run.save()
 
 
+def _raise(error: Exception) -> base.CitizenFetch:
+    raise error
+
+
+def _heartbeat_seconds() -> float:
+    return min(60.0, settings.SYNC_STALE_SECONDS / 4)
+
+
 def sweep_chunk(*, run_id: UUID, citizen_ids: list[UUID]) -> None:
     """Sync one chunk of a sweep and add its counts to the run; the last chunk closes the run."""
     run = SyncRun.objects.filter(pk=run_id).first()
     if run is None or run.status != SyncRun.Status.RUNNING:
         return  # abandoned (a lost worker's redelivered task) or erased: nothing to do
     connector = base.connector_for(run.source)
+    budget = budget_of(connector.source)
+    in_flight = budget.max_in_flight if budget else 1
     outcome = Outcome()
-    citizens = connector.eligible_citizens().filter(pk__in=citizen_ids)
-    with httpx.Client(timeout=client_timeout()) as client:
-        for citizen in citizens:
-            _sync_one(connector=connector, citizen=citizen, client=client, outcome=outcome)
+    citizens = list(connector.eligible_citizens().filter(pk__in=citizen_ids))
+    beaten = time.monotonic()
+    stored: set[UUID] = set()
+    with (
+        upstream_client(max_in_flight=in_flight) as client,
+        FetchPool(in_flight, name=f"sweep-{connector.source}") as pool,
+    ):
+        try:
+            for citizen, fetched in connector.fetch_citizens(
+                citizens=citizens, client=client, pool=pool
+            ):
+                stored.add(citizen.pk)
+                _sync_one(
+                    connector=connector, citizen=citizen, fetched=fetched.result, outcome=outcome
+                )
+                if time.monotonic() - beaten > _heartbeat_seconds():
+                    # A chunk of a slow upstream can take minutes: the run must not look lost.
+                    SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                    beaten = time.monotonic()
+        except Exception as exc:
+            # The connector's fetching broke off: the citizens it did not give fail with it,
+            # and the chunk still counts, so the run can finish.
+            for citizen in citizens:
+                if citizen.pk not in stored:
+                    _sync_one(
+                        connector=connector,
+                        citizen=citizen,
+                        fetched=functools.partial(_raise, exc),
+                        outcome=outcome,
+                    )
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().get(pk=run_id)
         if run.status != SyncRun.Status.RUNNING:

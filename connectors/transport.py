@@ -1,8 +1,9 @@
 """HTTP toward upstream systems: the one transport every connector uses.
 
 It owns explicit timeouts, bounded retries with exponential backoff and jitter (timeouts,
-connection errors, 429 honouring Retry-After, 5xx), a circuit breaker per upstream, and bearer
-tokens: cached per token source, renewed once when the upstream refuses one. Where a token comes
+connection errors, 429 honouring Retry-After, 5xx), each upstream's budget of calls in flight
+and calls per second (connectors.throttle), a circuit breaker per upstream, and bearer tokens:
+cached per token source, renewed once when the upstream refuses one. Where a token comes
 from is pluggable (`TokenSource`): OIDC client credentials for the GraphQL services, Sierra's own
 token endpoint for the library (connectors/library/client.py). Errors are the typed ones of
 connectors/errors.py, which say whether they are permanent.
@@ -10,15 +11,18 @@ connectors/errors.py, which say whether they are permanent.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
@@ -39,6 +43,7 @@ from connectors.errors import (
     UpstreamUnavailable,
     UpstreamUnreachable,
 )
+from connectors.throttle import limits
 
 if TYPE_CHECKING:
     from connectors.config import EffectiveConfig
@@ -64,6 +69,28 @@ def client_timeout() -> httpx.Timeout:
     )
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every client (httpx's default: certifi's CAs, or SSL_CERT_FILE /
+    SSL_CERT_DIR): making one loads the CA bundle, some 40 ms of CPU, more than a citizen's
+    whole sync costs the wallet otherwise."""
+    return httpx.create_ssl_context()
+
+
+def upstream_client(*, max_in_flight: int = 1) -> httpx.Client:
+    """A client toward the upstreams, with a kept connection for each call in flight (and one
+    for a token). It keeps no cookies: an API call carries its token and nothing an earlier
+    answer set (graphene-django's views set a CSRF cookie on every answer)."""
+    return httpx.Client(
+        timeout=client_timeout(),
+        verify=_tls_context(),
+        limits=httpx.Limits(
+            max_connections=max_in_flight + 1, max_keepalive_connections=max_in_flight + 1
+        ),
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+    )
+
+
 def _retry_after_seconds(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
@@ -82,11 +109,14 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
 class CircuitBreaker:
     """Per upstream: after `threshold` transient failures in a row, calls fail at once for
     `cooldown` seconds instead of piling onto a system that is down; then one call is let
-    through, and its outcome closes or re-opens the circuit. Per worker process."""
+    through as a trial (the others still fail at once), and its outcome closes or re-opens the
+    circuit. A trial that never reports (its thread died) lets another through a cooldown
+    later. Per worker process, shared by all its threads."""
 
     def __init__(self) -> None:
         self._failures: dict[str, int] = {}
         self._open_until: dict[str, float] = {}
+        self._trials: set[str] = set()
         self._lock = threading.Lock()
 
     def check(self, system: str) -> None:
@@ -94,28 +124,37 @@ class CircuitBreaker:
             until = self._open_until.get(system)
             if until is None:
                 return
-            if time.monotonic() < until:
+            now = time.monotonic()
+            if now < until:
                 raise UpstreamCircuitOpen(f"{system} is failing; calls paused")
-            del self._open_until[system]  # half-open: this call is the trial
+            # Half-open: this call is the trial; the rest wait until it reports.
+            self._open_until[system] = now + settings.CONNECTOR_BREAKER_COOLDOWN_SECONDS
+            self._trials.add(system)
 
     def record(self, system: str, *, ok: bool) -> None:
         with self._lock:
+            trial = system in self._trials
+            self._trials.discard(system)
             if ok:
                 self._failures.pop(system, None)
+                if trial:
+                    del self._open_until[system]
                 return
             failures = self._failures.get(system, 0) + 1
-            self._failures[system] = failures
-            if failures >= settings.CONNECTOR_BREAKER_THRESHOLD:
+            if trial or failures >= settings.CONNECTOR_BREAKER_THRESHOLD:
                 self._open_until[system] = (
                     time.monotonic() + settings.CONNECTOR_BREAKER_COOLDOWN_SECONDS
                 )
                 self._failures[system] = 0
                 logger.warning("%s: circuit opened after %d failures", system, failures)
+            else:
+                self._failures[system] = failures
 
     def reset(self) -> None:
         with self._lock:
             self._failures.clear()
             self._open_until.clear()
+            self._trials.clear()
 
     def seconds_open(self, system: str) -> float:
         """How long calls to `system` stay paused (0: the circuit is closed or half-open);
@@ -135,29 +174,40 @@ def send_with_retries(
     max_attempts: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> httpx.Response:
-    """Call `send` until it answers something other than a transient failure, at most N times."""
+    """Call `send` until it answers something other than a transient failure, at most N times.
+
+    Each attempt takes its turn in the upstream's budget (connectors.throttle) and then asks
+    the breaker, so a call that waited for its turn while the circuit opened never goes out. A
+    429's Retry-After pauses every call to that upstream in this process, not only this one.
+    """
     attempts = max_attempts or settings.CONNECTOR_MAX_ATTEMPTS
     base = settings.CONNECTOR_BACKOFF_BASE_SECONDS
+    limit = limits.for_system(system)
     last_error: UpstreamError | None = None
     for attempt in range(1, attempts + 1):
         retry_after: float | None = None
-        breaker.check(system)
-        try:
-            response = send()
-        except httpx.TimeoutException:
-            last_error = UpstreamTimeout(f"{system} timed out")
-        except httpx.TransportError:
-            last_error = UpstreamUnreachable(f"{system} is unreachable")
-        else:
-            if response.status_code == 429:
-                retry_after = _retry_after_seconds(response)
-                last_error = UpstreamRateLimited(f"{system} is rate limiting")
-            elif response.status_code >= 500:
-                last_error = UpstreamUnavailable(f"{system} answered HTTP {response.status_code}")
+        with limit.call() if limit is not None else contextlib.nullcontext():
+            breaker.check(system)
+            try:
+                response = send()
+            except httpx.TimeoutException:
+                last_error = UpstreamTimeout(f"{system} timed out")
+            except httpx.TransportError:
+                last_error = UpstreamUnreachable(f"{system} is unreachable")
             else:
-                breaker.record(system, ok=True)
-                return response
+                if response.status_code == 429:
+                    retry_after = _retry_after_seconds(response)
+                    last_error = UpstreamRateLimited(f"{system} is rate limiting")
+                elif response.status_code >= 500:
+                    last_error = UpstreamUnavailable(
+                        f"{system} answered HTTP {response.status_code}"
+                    )
+                else:
+                    breaker.record(system, ok=True)
+                    return response
         breaker.record(system, ok=False)
+        if retry_after is not None and limit is not None:
+            limit.pause(retry_after)
         if attempt < attempts:
             # Full jitter: spread retries so that many workers do not hit the upstream in step.
             delay = (

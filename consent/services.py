@@ -608,22 +608,26 @@ def citizen_data_read(
 
     Every read of a known citizen writes an access-log entry, also when nothing was shared; it
     names every consent in force that covers a field the service received. The id of a citizen
-    who has erased their data raises CONSENT_WITHDRAWN. Statements: 1
-    consents (with the citizen and the log head), 1 key, 1 profile with the granted kinds'
-    records, 1 log append (PostgreSQL), whatever the number of consents. Reads of one citizen
-    that meet at the log's head do not fail: the ones that lost wait in line for it (3 more
-    statements in a transaction; see `access_log_append`).
+    who has erased their data raises CONSENT_WITHDRAWN. Statements: 1 consents with the
+    citizen, the log head, the profile and the records of the kinds asked for (only the granted
+    ones are opened), 1 key, 1 log append (PostgreSQL), whatever the number of consents. Reads
+    of one citizen that meet at the log's head do not fail: the ones that lost wait in line for
+    it (3 more statements in a transaction; see `access_log_append`).
     """
     if field_ids is not None:
         _unknown_fields_refuse(field_ids)
-    target = consents_for_read(service_id=service.pk, pairwise_id=pairwise_id)
+    registered = set(service.allowed_fields)
+    asked = list(dict.fromkeys(field_ids)) if field_ids is not None else service.allowed_fields
+    target = consents_for_read(
+        service_id=service.pk,
+        pairwise_id=pairwise_id,
+        field_ids=[f for f in asked if f in registered],  # no consent grants any other
+    )
     if target is None or not target.citizen.is_active:
         if erased_consent_exists(service=service, pairwise_id=pairwise_id):
             raise _erased_error()
         return None
     citizen, consents = target.citizen, target.consents
-    registered = set(service.allowed_fields)
-    asked = list(dict.fromkeys(field_ids)) if field_ids is not None else service.allowed_fields
     now = timezone.now()
     live = [c for c in consents if effective_state(c, now=now) == ConsentState.GIVEN]
     vault: Vault | None = None
@@ -647,12 +651,8 @@ def citizen_data_read(
     purposes = [purpose for _, _, purpose in covered]
     records: list[ConsentedRecord] = []
     if granted:
-        kinds = {catalogue.kind_and_key(f)[0] for f in granted}
-        wallet = CitizenWallet(
-            citizen,
-            vault=vault,
-            only_kinds=[(k.source, k.kind) for k in kinds if k.kind is not None],
-        )
+        # opens the profile and the records of the granted fields' kinds only
+        wallet = CitizenWallet(citizen, vault=vault, sealed=target.wallet)
         records = _consented_records(wallet, granted)
     try:
         access_log_append(

@@ -3,13 +3,15 @@ from django.conf import settings
 
 
 class SandboxConfig(AppConfig):
-    """The project package itself: holds the cross-app ``seed`` command and the fault switch."""
+    """The project package itself: holds the cross-app ``seed`` command, the fault switch and
+    the upstreams' latency."""
 
     name = "sandbox"
     label = "sandbox"
     verbose_name = "Sandbox"
 
     def ready(self) -> None:
-        from sandbox.faults import state
+        from sandbox import faults, traffic
 
-        state.replace(settings.FAULTS)  # SANDBOX_FAULTS, until /_faults/ replaces it
+        faults.state.replace(settings.FAULTS)  # SANDBOX_FAULTS, until /_faults/ replaces it
+        traffic.state.reset(latency_ms=settings.LATENCY_MS)  # until /_traffic/ replaces it

@@ -8,6 +8,8 @@ and its own audience) and differs only in the error codes it answers with, so th
 from __future__ import annotations
 
 import enum
+import functools
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,22 +49,30 @@ class TokenCheck:
         return None if not self.claims else str(self.claims.get("sub", ""))
 
 
+@functools.lru_cache(maxsize=256)
+def _verified(token: str, audience: str, issuer: str, private_pem: str) -> dict[str, Any]:
+    """The claims of a token whose signature, issuer and audience check out, expiry aside:
+    kept, so that a sweep's thousands of calls with one token verify it once (a check that
+    fails raises, and is not kept)."""
+    return jwt.decode(
+        token,
+        load_private_key(private_pem).public_key(),
+        algorithms=["RS256"],
+        audience=audience,
+        issuer=issuer,
+        options={"require": ["iss", "aud", "exp", "iat", "sub"], "verify_exp": False},
+    )
+
+
 def bearer_token_check(request: HttpRequest, *, audience: str) -> TokenCheck:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return TokenCheck(failure=TokenFailure.MISSING)
-    public_key = load_private_key(settings.OIDC_PRIVATE_KEY).public_key()
     try:
-        claims = jwt.decode(
-            token.strip(),
-            public_key,
-            algorithms=["RS256"],
-            audience=audience,
-            issuer=settings.ISSUER,
-            options={"require": ["iss", "aud", "exp", "iat", "sub"]},
-        )
-    except jwt.ExpiredSignatureError:
-        return TokenCheck(failure=TokenFailure.EXPIRED)
+        claims = _verified(token.strip(), audience, settings.ISSUER, settings.OIDC_PRIVATE_KEY)
     except jwt.InvalidTokenError:
         return TokenCheck(failure=TokenFailure.INVALID)
-    return TokenCheck(claims=claims)
+    exp = claims["exp"]
+    if not isinstance(exp, int | float) or exp <= time.time():  # as PyJWT's own check
+        return TokenCheck(failure=TokenFailure.EXPIRED)
+    return TokenCheck(claims=dict(claims))

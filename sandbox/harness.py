@@ -14,7 +14,9 @@ versions) and copied for every start.
 
 Bench citizens (``citizens=N, citizen_seed=S``) are described by the ``bench_*`` functions of
 :mod:`sandbox.demo`. Faults (``faults="youth:500:0.2"``, see :mod:`sandbox.faults`) can be set
-at start and switched later with :meth:`Sandbox.set_faults` / :meth:`Sandbox.clear_faults`.
+at start and switched later with :meth:`Sandbox.set_faults` / :meth:`Sandbox.clear_faults`; so
+can the upstreams' latency (``latency_ms=50``, :meth:`Sandbox.reset_traffic`), and
+:meth:`Sandbox.traffic` tells what each upstream saw (:mod:`sandbox.traffic`).
 """
 
 from __future__ import annotations
@@ -42,10 +44,12 @@ import jwt
 from sandbox.demo import CONNECTOR_CLIENT_ID, DEMO_PASSWORD, WALLET_CLI_CLIENT_ID
 from sandbox.faults import parse_faults
 from sandbox.keys import KEY_FILE_NAME, key_id, load_private_key
+from sandbox.traffic import parse_latency
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_DIR = REPO_ROOT / "sandbox"
 _COMMAND_TIMEOUT = 120.0
+SHM = "/dev/shm"  # noqa: S108 - only gunicorn's heartbeat file, which holds nothing
 
 
 class SandboxStartError(RuntimeError):
@@ -129,6 +133,10 @@ class Sandbox:
     @property
     def faults_url(self) -> str:
         return f"{self.base_url}/_faults/"
+
+    @property
+    def traffic_url(self) -> str:
+        return f"{self.base_url}/_traffic/"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -232,6 +240,20 @@ class Sandbox:
         response.raise_for_status()
         return str(response.json()["faults"])
 
+    # Latency and traffic counts of the upstreams.
+
+    def traffic(self) -> dict[str, dict[str, int]]:
+        """Per upstream system (``youth``, ``berths``, ``library``): ``requests`` and the most
+        ``max_in_flight`` at once, since the start or the last :meth:`reset_traffic`."""
+        response = httpx.get(self.traffic_url, timeout=10)
+        response.raise_for_status()
+        return dict(response.json()["systems"])
+
+    def reset_traffic(self, *, latency_ms: int | None = None) -> None:
+        """Start the counts again; ``latency_ms`` also sets the upstreams' latency."""
+        body = {} if latency_ms is None else {"latency_ms": parse_latency(latency_ms)}
+        httpx.post(self.traffic_url, json=body, timeout=10).raise_for_status()
+
     def signing_key_pem(self) -> str:
         return (self.var_dir / KEY_FILE_NAME).read_text()
 
@@ -259,6 +281,7 @@ def _subprocess_env(
     access_token_seconds: int | None,
     extra_env: Mapping[str, str],
     faults: str = "",
+    latency_ms: int = 0,
 ) -> dict[str, str]:
     env = {
         key: value
@@ -282,6 +305,8 @@ def _subprocess_env(
     )
     if faults:
         env["SANDBOX_FAULTS"] = faults
+    if latency_ms:
+        env["SANDBOX_LATENCY_MS"] = str(latency_ms)
     if access_token_seconds is not None:
         env["SANDBOX_ACCESS_TOKEN_SECONDS"] = str(access_token_seconds)
     env.update(extra_env)
@@ -376,6 +401,7 @@ def start_sandbox(
     library_client_key: str | None = None,
     library_client_secret: str | None = None,
     faults: str = "",
+    latency_ms: int = 0,
     access_token_seconds: int | None = None,
     extra_env: Mapping[str, str] | None = None,
     startup_timeout: float = 30.0,
@@ -386,10 +412,12 @@ def start_sandbox(
     ``redirect_uris`` / ``post_logout_uris`` are registered for ``oma-wallet-web`` on top of
     the defaults (:8000). ``citizens`` bench citizens are generated from ``citizen_seed``
     (``youth_extra`` / ``youth_seed`` are their earlier names). ``faults`` is the fault spec
-    active from the start (ValueError if it does not parse). Raises
-    :class:`SandboxStartError` with the server log on failure.
+    active from the start (ValueError if it does not parse); ``latency_ms`` holds every upstream
+    answer back that long (``SANDBOX_LATENCY_MS``). Raises :class:`SandboxStartError` with the
+    server log on failure.
     """
     parse_faults(faults)
+    parse_latency(latency_ms)
     if youth_extra is not None:
         citizens = youth_extra
     if youth_seed is not None:
@@ -418,6 +446,7 @@ def start_sandbox(
             access_token_seconds=access_token_seconds,
             extra_env=extra_env or {},
             faults=faults,
+            latency_ms=latency_ms,
         )
         seed_args = ["seed", "--citizens", str(citizens), "--citizen-seed", str(citizen_seed)]
         for uri in redirect_uris:
@@ -431,8 +460,9 @@ def start_sandbox(
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
                 # gunicorn, not runserver: runserver's separate header and body writes meet
                 # delayed ACKs on keep-alive connections and cost ~40 ms a request. One process
-                # (the fault switch is process state), threads for concurrent clients and for
-                # the timeout fault's sleeps.
+                # (the fault switch and the traffic counts are process state), threads for
+                # concurrent clients and for the sleeps of the latency and the timeout fault:
+                # enough that a sweep's calls in flight never queue for one.
                 [
                     sys.executable,
                     "-m",
@@ -445,9 +475,16 @@ def start_sandbox(
                     "--worker-class",
                     "gthread",
                     "--threads",
-                    "16",
+                    "64",
                     "--timeout",
                     "300",
+                    # a client's idle connection kept longer than its pauses between calls (at
+                    # gunicorn's 2 s, a reused connection the server had just closed failed)
+                    "--keep-alive",
+                    "30",
+                    # the worker's heartbeat file, touched twice a request: in memory, not on
+                    # the disk /tmp may be (there each touch cost more than a simple answer)
+                    *(["--worker-tmp-dir", SHM] if Path(SHM).is_dir() else []),
                     "--access-logfile",
                     "-",
                 ],

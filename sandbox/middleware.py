@@ -1,6 +1,8 @@
-"""Applies the active faults (:mod:`sandbox.faults`) to the upstream simulators' answers.
+"""Applies the latency and counts the traffic (:mod:`sandbox.traffic`) of the upstream
+simulators, and the active faults (:mod:`sandbox.faults`) to their answers.
 
-Only the upstream APIs are hit: never the OpenID provider (a connector cannot do anything
+Latency and counts cover every upstream request, the library's token endpoint included. Faults
+hit only the upstream APIs: never the OpenID provider (a connector cannot do anything
 useful about a broken login), the library's token endpoint (so that a fault is always seen on
 the call it was meant for, not on the token fetch before it), or the fault switch itself.
 """
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from sandbox import traffic
 from sandbox.faults import BODY_KINDS, Fault, FaultKind, rewrite_body, state
 
 FAULT_HEADER = "X-Sandbox-Fault"  # names the fault on every answer it touched (for debugging)
@@ -26,13 +29,37 @@ _PREFIXES = (
 _EXEMPT_PATHS = ("/library/iii/sierra-api/v6/token",)
 
 
-def system_for_path(path: str) -> str | None:
-    if path.rstrip("/") in _EXEMPT_PATHS:
-        return None
+def upstream_for_path(path: str) -> str | None:
+    """The upstream system a path belongs to, if any."""
     for prefix, system in _PREFIXES:
         if path.startswith(prefix):
             return system
     return None
+
+
+def system_for_path(path: str) -> str | None:
+    """The system whose faults apply to a path, if any."""
+    if path.rstrip("/") in _EXEMPT_PATHS:
+        return None
+    return upstream_for_path(path)
+
+
+class TrafficMiddleware:
+    """Outermost: counts an upstream request in flight for all of its handling, and holds its
+    answer back by the latency in force."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        system = upstream_for_path(request.path)
+        if system is None:
+            return self.get_response(request)
+        with traffic.state.request(system):
+            latency_ms = traffic.state.latency_ms
+            if latency_ms:
+                time.sleep(latency_ms / 1000)
+            return self.get_response(request)
 
 
 def _marked(response: HttpResponse, fault: Fault) -> HttpResponse:

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from sandbox.faults import FaultSpecError, parse_faults
 from sandbox.keys import KEY_FILE_NAME, load_or_create_private_key
+from sandbox.traffic import LatencyError, parse_latency
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "sandbox.middleware.TrafficMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -77,6 +79,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": env.str("SANDBOX_DATABASE_PATH", default=str(VAR_DIR / "sandbox.sqlite3")),
+        # Each server thread keeps its connection: opening one (and its PRAGMAs) per request
+        # cost more than most answers.
+        "CONN_MAX_AGE": None,
         # The dev server is threaded and benchmarks hit it concurrently: WAL lets readers run
         # beside a writer, IMMEDIATE takes the write lock up front (no upgrade deadlocks), and
         # a busy database is waited for instead of failing at once.
@@ -167,6 +172,17 @@ except FaultSpecError as exc:
 FAULT_TIMEOUT_SECONDS = env.float("SANDBOX_FAULT_TIMEOUT_SECONDS", default=15.0)
 if not 0 <= FAULT_TIMEOUT_SECONDS <= 120:
     raise ImproperlyConfigured("SANDBOX_FAULT_TIMEOUT_SECONDS must be between 0 and 120")
+
+# How long every upstream answer is held back (sandbox.traffic), as a remote system's would be;
+# switchable at run time through ``POST /_traffic/``.
+try:
+    LATENCY_MS = parse_latency(env.str("SANDBOX_LATENCY_MS", default="0"))
+except LatencyError as exc:
+    raise ImproperlyConfigured(f"SANDBOX_LATENCY_MS: {exc}") from None
+
+# The simulators run only queries; graphene-django's debug middleware (on with DEBUG) would
+# double the cost of resolving each field.
+GRAPHENE = {"MIDDLEWARE": []}
 
 LOGGING = {
     "version": 1,

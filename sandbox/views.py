@@ -1,5 +1,6 @@
-"""The sandbox's front page (what runs here, so a person trying `make run` can find it) and the
-fault switch that tests flip across the process boundary."""
+"""The sandbox's front page (what runs here, so a person trying `make run` can find it), the
+fault switch that tests flip across the process boundary, and the upstreams' traffic counts and
+latency."""
 
 import ipaddress
 import json
@@ -10,6 +11,7 @@ from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from sandbox import traffic
 from sandbox.demo import DEMO_USERS
 from sandbox.faults import FaultSpecError, format_faults, parse_faults, state
 
@@ -20,6 +22,7 @@ SERVICES = [
     ("Boat berths API (GraphQL, POST)", "/berths/graphql/"),
     ("Library API (Sierra REST v6, token first)", "/library/iii/sierra-api/v6/token"),
     ('Fault switch (GET shows, POST {"faults": "youth:500:0.2"} sets)', "/_faults/"),
+    ('Traffic counts and latency (GET shows, POST {"latency_ms": 50} resets)', "/_traffic/"),
 ]
 
 
@@ -78,3 +81,32 @@ def faults(request: HttpRequest) -> HttpResponse:
             )
             return JsonResponse({"error": message}, status=400)
     return _faults_json()
+
+
+def _traffic_json() -> JsonResponse:
+    return JsonResponse(
+        {"latency_ms": traffic.state.latency_ms, "systems": traffic.state.snapshot()}
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def traffic_counts(request: HttpRequest) -> HttpResponse:
+    """Per upstream system, the requests and the most in flight at once since the last reset,
+    and the latency in force; POST resets the counts (``{"latency_ms": n}`` also sets the
+    latency). Loopback callers only, like the fault switch."""
+    if not _is_loopback(request):
+        refused = {"error": "the traffic counts answer loopback callers only"}
+        return JsonResponse(refused, status=403)
+    if request.method == "POST":
+        try:
+            body = json.loads(request.body or b"{}")
+            if not isinstance(body, dict):
+                raise traffic.LatencyError('expected {"latency_ms": <milliseconds>} or {}')
+            latency = body.get("latency_ms")
+            traffic.state.reset(
+                latency_ms=None if latency is None else traffic.parse_latency(latency)
+            )
+        except ValueError as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+    return _traffic_json()

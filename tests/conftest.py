@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection, connections
 
-from connectors import transport
+from connectors import throttle, transport
 from tests.connector_settings import connector_settings
 from wallet.auth import bearer
 
@@ -102,6 +102,7 @@ def _reset_cached_clients() -> None:
     bearer._jwks_client.cache_clear()
     transport.service_tokens = transport.ServiceTokens()
     transport.breaker.reset()
+    throttle.limits.reset()  # budgets, and a pause a 429 left
     library_client.tokens.clear()
     config_cache_clear()
     service_cache_clear()

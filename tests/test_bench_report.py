@@ -77,6 +77,27 @@ RESULTS: dict[str, dict[str, Any]] = {
             "repeat_created_updated": [0, 0],
         },
     },
+    "sweep-concurrency": {
+        "benchmark": "concurrent vs one-call-at-a-time full sweep, upstream latency",
+        "citizens": 600,
+        "latency_ms": 50,
+        "rounds": 3,
+        "in_flight": 32,
+        "sources": {
+            "youth": {
+                "records": 600,
+                "citizens_swept": 600,
+                "sequential_records_per_s": 17.5,
+                "concurrent_records_per_s": 385.0,
+                "ratio_concurrent_to_sequential": 22.0,
+                "ratio_per_round": [21.5, 22.0, 23.1],
+                "upstream_calls_per_sweep": {"sequential": 600, "concurrent": 600},
+                "max_in_flight_seen_upstream": {"sequential": 1, "concurrent": 32},
+                "cpu_ms_per_record": {"wallet": 1.53, "simulator": 2.38},
+            },
+        },
+        "lowest_ratio": 22.0,
+    },
     "sweep-memory": {
         "benchmark": "peak traced memory of a full youth sweep at two sizes",
         "source": "youth",
@@ -208,6 +229,7 @@ TITLES = {
     "crypto": "## Per-record encryption against bare AESGCM",
     "rotation": "## `rotate_kek` against re-encrypting every row",
     "sweep": "## Full sweeps against a bare httpx fetch",
+    "sweep-concurrency": "## Concurrent sweeps against one call at a time, upstream 50 ms away",
     "sweep-memory": "## Peak memory of a sweep",
     "workers": "## One Celery worker against two",
     "consent": "## Consented reads",
@@ -280,6 +302,10 @@ def test_figures_come_from_the_results() -> None:
     assert "100,000 citizens" in rotation and "(300,000 data rows)" in rotation
     assert "| library | 2,000 | 1,801 | 45.0 | 48.8 | 60.6 | **0.74** | **0.81** |" in page
     assert "| 50,000 | 2,914 KiB | **1.015** |" in page
+    assert (
+        f"| youth | 600 / 600 | 600 | 17.5 | 385.0 | **22.0{TIMES}** | "
+        f"21.5{TIMES}, 22.0{TIMES}, 23.1{TIMES} | 1 / 32 | 1.53 + 2.38 ms |"
+    ) in section(page, "sweep-concurrency")
     assert f"**1.50{TIMES}**" in section(page, "workers")
     consent = section(page, "consent")
     assert "**0.294**" in consent and "**0.391**" in consent
@@ -386,6 +412,44 @@ def test_the_command_line_tool_writes_the_page(tmp_path: Path) -> None:
         cwd=Path(report.__file__).resolve().parents[1],
     )
     assert out.read_text() == report.render(a_run()).rstrip("\n") + "\n"
+
+
+def test_a_partial_run_is_spliced_into_a_page_keeping_the_other_sections() -> None:
+    # given: a whole run's page, then a run of two benchmarks only, with other figures
+    page = report.render(a_run())
+    partial = a_run(command=".venv/bin/python -m bench --only sweep-concurrency --only workers")
+    partial["benchmarks"] = {
+        "sweep-concurrency": copy.deepcopy(partial["benchmarks"]["sweep-concurrency"]),
+        "workers": copy.deepcopy(partial["benchmarks"]["workers"]),
+    }
+    partial["benchmarks"]["sweep-concurrency"]["result"]["lowest_ratio"] = 7.5
+    partial["benchmarks"]["workers"]["result"]["speedup_two_to_one"] = 1.9
+
+    spliced = report.splice(partial, page)
+
+    assert f"**1.90{TIMES}**" in section(spliced, "workers")
+    assert "| `sweep-concurrency` |" in spliced and f"| 7.500 | ≥ 20{TIMES} |" in spliced
+    for name in set(BENCHMARKS) - {"sweep-concurrency", "workers"}:
+        assert section(spliced, name) == section(page, name)
+    assert spliced.count("**Spliced in**: `sweep-concurrency`, `workers`") == 1
+    assert report.splice(partial, spliced) == spliced  # again: the same page
+
+
+def test_a_section_missing_from_the_page_is_spliced_in_where_the_template_puts_it() -> None:
+    page = report.render(a_run())
+    start = page.index(TITLES["sweep-concurrency"])
+    without = page[:start] + page[page.index("\n## ", start) + 1 :]
+    without = "\n".join(ln for ln in without.split("\n") if "| `sweep-concurrency` |" not in ln)
+    partial = a_run()
+    partial["benchmarks"] = {"sweep-concurrency": partial["benchmarks"]["sweep-concurrency"]}
+
+    spliced = report.splice(partial, without)
+
+    assert section(spliced, "sweep-concurrency") == section(page, "sweep-concurrency")
+    headings = [ln for ln in spliced.split("\n") if ln.startswith("## ")]
+    assert headings == [ln for ln in page.split("\n") if ln.startswith("## ")]
+    rows = [ln.split("|")[1].strip() for ln in spliced.split("\n") if ln.startswith("| `")]
+    assert rows.index("`sweep-concurrency`") == rows.index("`sweep`") + 1
 
 
 def test_a_run_of_some_updates_their_sections_and_keeps_the_rest(tmp_path: Path) -> None:

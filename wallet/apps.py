@@ -11,8 +11,11 @@ class WalletConfig(AppConfig):
 
         from wallet import (
             checks,  # noqa: F401 - registers the system checks
+            db_health,
             hooks,
         )
+
+        db_health.connect()
 
         hooks.nav_item_register(hooks.NavItem("home", gettext_lazy("My data"), order=10))
         hooks.nav_item_register(hooks.NavItem("profile", gettext_lazy("Profile"), order=20))

@@ -3,8 +3,9 @@
 A consented read runs a handful of simple statements; through the ORM, building each costs
 several times more CPU than running it (measured in bench/consent.py). So they are plain SQL,
 held here: the profile with the records (one UNION ALL), the access log's head and its append
-(a compare-and-swap of the head that inserts the entry), and, for an app that reads the citizen
-with statements of its own, the fragment that joins the citizen and their log head.
+(a compare-and-swap of the head that inserts the entry), and, for an app whose read starts from
+rows of its own (a service's consents), the statement around those rows that adds the citizen,
+their log head, profile and records (`rows_with_wallet`): one round trip for all of it.
 
 Every table and column name comes from the models' metadata, and every statement is built once,
 when this module is imported (the records statement once per number of kinds asked for). Each
@@ -224,9 +225,7 @@ def profile_and_records(
         sql = _PROFILE_ONLY
     else:
         sql = _profile_and_active_records_of(len(only_kinds))
-        params += [citizen, DataRecord.State.ACTIVE.value]
-        for source, kind in only_kinds:
-            params += [source, kind]
+        params += [citizen, *_kinds_params(only_kinds)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -236,18 +235,29 @@ def profile_and_records(
         if part == 0:
             profile = payload
             continue
-        records.append(
-            RecordRow(
-                id=as_uuid(pk),  # type: ignore[arg-type]  # a record's id is never NULL
-                source=source,
-                kind=kind,
-                state=state,
-                fetched_at=aware(fetched_at),  # type: ignore[arg-type]  # NOT NULL
-                upstream_modified_at=aware(modified_at),
-                payload=payload,
-            )
-        )
+        records.append(_record_row(pk, source, kind, state, fetched_at, modified_at, payload))
     return SealedWallet(profile=profile, records=records)
+
+
+def _record_row(
+    pk: Any, source: str, kind: str, state: str, fetched_at: Any, modified_at: Any, payload: Any
+) -> RecordRow:
+    return RecordRow(
+        id=as_uuid(pk),  # type: ignore[arg-type]  # a record's id is never NULL
+        source=source,
+        kind=kind,
+        state=state,
+        fetched_at=aware(fetched_at),  # type: ignore[arg-type]  # NOT NULL
+        upstream_modified_at=aware(modified_at),
+        payload=payload,
+    )
+
+
+def _kinds_params(kinds: Collection[tuple[str, str]]) -> list[Any]:
+    params: list[Any] = [DataRecord.State.ACTIVE.value]
+    for source, kind in kinds:
+        params += [source, kind]
+    return params
 
 
 # The access log: its head, and the append
@@ -310,7 +320,7 @@ def log_head_get(*, citizen_id: uuid.UUID) -> LogHead | None:
         return log_head_from(cursor.fetchone())
 
 
-# The citizen and their log head, for another app's statement
+# The citizen and their log head, in a statement around a caller's rows
 
 
 @dataclass(frozen=True)
@@ -356,3 +366,109 @@ def citizen_with_log_head(*, citizen_id: str) -> CitizenWithLogHead:
         ),
         width=6,
     )
+
+
+# A caller's rows with the citizen, their log head, sealed profile and records: one statement
+
+
+@dataclass(frozen=True, slots=True)
+class RowsWithWallet:
+    """What a `rows_with_wallet` statement read: the caller's rows (their own values, in their
+    order), the citizen and their log head (None if there are no rows), and the citizen's
+    sealed profile (if asked for) and active records of the kinds asked for, oldest first."""
+
+    rows: list[tuple[Any, ...]]
+    citizen: CitizenRow | None
+    log_head: LogHead | None
+    wallet: SealedWallet
+
+
+@dataclass(frozen=True)
+class WalletStatement:
+    """A statement built by `rows_with_wallet`. Parameters: the caller's own (`target`'s), then
+    `kinds_params` of the kinds asked for."""
+
+    sql: str
+    width: int
+    kinds: int
+
+    def kinds_params(self, kinds: Collection[tuple[str, str]]) -> list[Any]:
+        if len(kinds) != self.kinds:
+            raise ValueError(f"the statement was built for {self.kinds} kinds, not {len(kinds)}")
+        return _kinds_params(kinds) if kinds else []
+
+    def read(self, rows: Sequence[Sequence[Any]]) -> RowsWithWallet:
+        width = self.width
+        citizen_from = 3 + width + 7  # part, sort key (2), the caller's, a record's 7
+        caller_rows: list[tuple[Any, ...]] = []
+        citizen: CitizenRow | None = None
+        head: LogHead | None = None
+        profile = None
+        records: list[RecordRow] = []
+        for row in rows:
+            part = row[0]
+            if part == 0:
+                caller_rows.append(tuple(row[3 : 3 + width]))
+                if citizen is None:
+                    citizen, head = _TARGET_CITIZEN.read(row[citizen_from:])
+            elif part == 1:
+                profile = row[citizen_from - 1]
+            else:
+                records.append(_record_row(*row[3 + width : citizen_from]))
+        return RowsWithWallet(
+            rows=caller_rows,
+            citizen=citizen,
+            log_head=head,
+            wallet=SealedWallet(profile=profile, records=records),
+        )
+
+
+_TARGET_CITIZEN = citizen_with_log_head(citizen_id="wallet_t.wallet_citizen_id")
+_T_CITIZEN = "(SELECT wallet_citizen_id FROM wallet_target LIMIT 1)"
+_RECORD_VALUES = ", ".join(
+    column(DataRecord, name)
+    for name in ("pk", "source", "kind", "state", "fetched_at", "upstream_modified_at", "payload")
+)
+
+
+def rows_with_wallet(*, target: str, width: int, kinds: int, profile: bool) -> WalletStatement:
+    """One statement for a read that starts from a caller's own rows (a service's consents to a
+    citizen) and needs the citizen's data too: the rows, the citizen and their log head, the
+    sealed profile (if `profile`) and the active records of `kinds` (source, kind) pairs, in
+    the core's names (an app names none of the core's tables).
+
+    `target` is the caller's SELECT: `width` values of its own, then its rows' sort key (a
+    timestamp and an id), then the citizen's id; every row about the same citizen. Records and
+    profile come only if it has a row. Build each shape once (the caller caches it)."""
+    own = ", ".join(f"v{i}" for i in range(width))
+    caller_nulls = ", ".join(["NULL"] * width)
+    citizen_nulls = ", ".join(["NULL"] * _TARGET_CITIZEN.width)
+    record_nulls = ", ".join(["NULL"] * 7)
+    # Branches in this order: PostgreSQL types each column of a UNION from its first typed
+    # branch, pairwise (two untyped NULLs make text), so the records come first.
+    branches = []
+    if kinds:
+        branches.append(
+            f"SELECT 2, {column(DataRecord, 'created_at')}, {column(DataRecord, 'pk')}, "
+            f"{caller_nulls}, {_RECORD_VALUES}, {citizen_nulls} FROM {table(DataRecord)} "
+            f"WHERE {column(DataRecord, 'citizen')} = {_T_CITIZEN} "
+            f"AND {column(DataRecord, 'state')} = %s AND ("
+            + " OR ".join([_KIND_MATCH] * kinds)
+            + ")"
+        )
+    branches.append(
+        f"SELECT 0, wallet_t.wallet_sort_at, wallet_t.wallet_sort_id, "
+        f"{', '.join(f'wallet_t.v{i}' for i in range(width))}, {record_nulls}, "
+        f"{_TARGET_CITIZEN.columns} FROM wallet_target wallet_t {_TARGET_CITIZEN.joins}"
+    )
+    if profile:
+        branches.append(
+            f"SELECT 1, NULL, NULL, {caller_nulls}, {', '.join(['NULL'] * 6)}, "
+            f"{column(Profile, 'payload')}, {citizen_nulls} FROM {table(Profile)} "
+            f"WHERE {column(Profile, 'citizen')} = {_T_CITIZEN}"
+        )
+    sql = (
+        f"WITH wallet_target({own}, wallet_sort_at, wallet_sort_id, wallet_citizen_id) AS "
+        f"({target}) " + " UNION ALL ".join(branches) + " ORDER BY 1, 2, 3"
+    )
+    return WalletStatement(sql=sql, width=width, kinds=kinds)

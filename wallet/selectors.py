@@ -54,14 +54,18 @@ class CitizenWallet(Generic[_CitizenT]):
         *,
         vault: Vault | None = None,
         only_kinds: Collection[tuple[str, str]] | None = None,
+        sealed: rawsql.SealedWallet | None = None,
     ) -> None:
         """`only_kinds` limits the records query to those (source, kind) pairs and active
-        records: a service's read needs no more."""
+        records: a service's read needs no more. `sealed`: the profile and records a caller's
+        own statement already read (no query here)."""
         self.citizen = citizen
         self.only_kinds = only_kinds
         self._opened: dict[Any, RecordView] = {}  # by record id: each payload opened once
         if vault is not None and vault.generation == citizen.data_key_generation:
             self._vault = vault  # the caller already holds the key
+        if sealed is not None:
+            self._loaded = _grouped(sealed)
 
     @cached_property
     def _vault(self) -> Vault | None:
@@ -86,11 +90,9 @@ class CitizenWallet(Generic[_CitizenT]):
     def _loaded(self) -> tuple[Any, dict[tuple[str, str], list[rawsql.RecordRow]]]:
         """The sealed profile and records, in one statement (wallet/rawsql.py: this runs on
         every read of a wallet)."""
-        sealed = rawsql.profile_and_records(citizen_id=self.citizen.pk, only_kinds=self.only_kinds)
-        grouped: dict[tuple[str, str], list[rawsql.RecordRow]] = defaultdict(list)
-        for row in sealed.records:
-            grouped[(row.source, row.kind)].append(row)
-        return sealed.profile, grouped
+        return _grouped(
+            rawsql.profile_and_records(citizen_id=self.citizen.pk, only_kinds=self.only_kinds)
+        )
 
     @property
     def _records_by_kind(self) -> dict[tuple[str, str], list[rawsql.RecordRow]]:
@@ -120,6 +122,15 @@ class CitizenWallet(Generic[_CitizenT]):
                 payload=vault.open_json(RECORD_PAYLOAD, row_id=row.id, ciphertext=row.payload),
             )
         return view
+
+
+def _grouped(
+    sealed: rawsql.SealedWallet,
+) -> tuple[Any, dict[tuple[str, str], list[rawsql.RecordRow]]]:
+    grouped: dict[tuple[str, str], list[rawsql.RecordRow]] = defaultdict(list)
+    for row in sealed.records:
+        grouped[(row.source, row.kind)].append(row)
+    return sealed.profile, grouped
 
 
 def citizen_wallet(*, citizen: Citizen) -> CitizenWallet[Citizen]:

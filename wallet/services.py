@@ -206,6 +206,30 @@ def record_external_key(*, source: str, kind: str, external_id: str) -> str:
     )
 
 
+def _nothing_to_write(
+    citizen: Citizen, source: str, digests: dict[str, str], complete: set[str]
+) -> bool:
+    """Whether storing records of these digests would change nothing: every one is there, active
+    and the same, and no active record of a complete kind is missing. One statement, no lock;
+    an inactive (closed, erased) citizen reads as having no records, so their upsert goes on to
+    citizen_writing, which refuses it (with no records either, a second statement asks)."""
+    rows = DataRecord.objects.filter(
+        citizen=citizen, source=source, citizen__is_active=True
+    ).values_list("external_key", "kind", "content_digest", "state")
+    seen = 0
+    for key, kind, digest, state in rows:
+        active = state == DataRecord.State.ACTIVE
+        if key in digests:
+            if not active or digest != digests[key]:
+                return False
+            seen += 1
+        elif active and kind in complete:
+            return False  # it would end
+    if not digests:  # nothing came, nothing ends: only an active citizen has nothing to write
+        return Citizen.objects.filter(pk=citizen.pk, is_active=True).exists()
+    return seen == len(digests)
+
+
 def records_upsert(
     *,
     citizen: Citizen,
@@ -229,6 +253,12 @@ def records_upsert(
         key = record_external_key(source=source, kind=record.kind, external_id=record.external_id)
         incoming[key] = record  # an upstream duplicate collapses onto one row
         digests[key] = crypto.content_digest(purpose="record-content", value=record.payload)
+
+    complete = set(complete_kinds)
+    if _nothing_to_write(citizen, source, digests, complete):
+        # The usual case of a repeated sweep: no lock taken, no key opened, nothing written.
+        counts.unchanged = len(incoming)
+        return counts
 
     with citizen_writing(citizen) as unit:
         citizen = unit.citizen
@@ -263,7 +293,6 @@ def records_upsert(
             row.fetched_at = fetched_at
             row.upstream_modified_at = record.upstream_modified_at
             row.save()
-        complete = set(complete_kinds)
         gone = [
             row.pk
             for key, row in existing.items()

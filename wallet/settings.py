@@ -109,6 +109,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A citizen's data key is unwrapped at most once a request, and forgotten after it.
     "wallet.vault.key_scope_middleware",
+    # A bearer-token call to the API goes from here straight to its view: the middleware below
+    # serve browsers (wallet/bearer_api.py).
+    "wallet.bearer_api.bearer_api_middleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -160,17 +163,27 @@ DATABASE_ROUTERS = ["wallet.db_router.KeyStoreRouter"]
 # Connections are kept between requests (re-checked before reuse): opening two per request
 # (data and key store) would cost more than a whole consented read.
 _CONN_MAX_AGE = env.int("DATABASE_CONN_MAX_AGE", default=60)
-# A health check is a `SELECT 1` on each database before a request's first query: two round
-# trips a request. Without it, a connection broken by a database restart fails one request and
-# is then replaced.
+# A health check is a `SELECT 1` on a kept connection before a request's first query on it.
+# Without it, a connection broken while it sat unused (a database restart, a pooler's or a
+# firewall's idle timeout) fails one request and is then replaced. A connection another request
+# used moments ago is not checked again (wallet/db_health.py): under load that saves two round
+# trips a request; 0 checks before every request, as Django does.
 _CONN_HEALTH_CHECKS = _strict_bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
+DATABASE_CONN_HEALTH_CHECK_AFTER_IDLE = env.float(
+    "DATABASE_CONN_HEALTH_CHECK_AFTER_IDLE", default=1.0
+)
+if DATABASE_CONN_HEALTH_CHECK_AFTER_IDLE < 0:
+    raise ImproperlyConfigured("DATABASE_CONN_HEALTH_CHECK_AFTER_IDLE must be 0 or more seconds")
+# PostgreSQL: server-side parameter binding, each statement prepared after its fifth run on a
+# connection: PostgreSQL then plans the hot-path statements once, not every read (its CPU per
+# consented read halves, docs/benchmarks.md). Off behind a pooler in transaction mode that
+# cannot keep prepared statements (PgBouncer before 1.21, or without max_prepared_statements).
+_PREPARED_STATEMENTS = _strict_bool("DATABASE_PREPARED_STATEMENTS", default=True)
 for _database in DATABASES.values():
     _database["ATOMIC_REQUESTS"] = False
     _database["CONN_MAX_AGE"] = _CONN_MAX_AGE
     _database["CONN_HEALTH_CHECKS"] = _CONN_HEALTH_CHECKS
-    if _database["ENGINE"] == "django.db.backends.postgresql" and _strict_bool(
-        "DATABASE_PREPARED_STATEMENTS", default=False
-    ):
+    if _database["ENGINE"] == "django.db.backends.postgresql" and _PREPARED_STATEMENTS:
         _database.setdefault("OPTIONS", {}).update(
             {"server_side_binding": True, "prepare_threshold": 5}
         )

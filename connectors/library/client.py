@@ -38,6 +38,9 @@ from connectors.transport import (
 SYSTEM = "library"
 SWEEP_LIMIT = 2000
 LIST_LIMIT = 100
+# Patrons asked for in one `GET patrons?id=...` (Sierra's default page size; the ids stay well
+# within a URL's length).
+PATRON_BATCH = 50
 # `homeLibrary` is the home library as `{code, name}` (`homeLibraryCode` would be the code only).
 PATRON_FIELDS = "id,names,barcodes,expirationDate,homeLibrary,moneyOwed,updatedDate,deleted"
 # Sierra's error codes the client knows, besides 107 (record not found, always a 404): the
@@ -155,6 +158,38 @@ class SierraClient:
 
     def patron(self, patron_id: str) -> dict[str, Any] | None:
         return self._get_json(f"patrons/{patron_id}", {"fields": PATRON_FIELDS})
+
+    def patrons(self, patron_ids: list[str]) -> dict[str, list[Any]]:
+        """Many patrons in one call (`GET patrons?id=1,2,3`), as the entries that came for each
+        id (a deleted patron as `{id, deleted: true}`; an id with none is not a patron). An
+        upstream that sent an id twice is not hidden: both entries are given. A list shorter
+        than its `total` was cut, and fails rather than make patrons look gone."""
+        if not patron_ids:
+            return {}
+        if len(patron_ids) > SWEEP_LIMIT:
+            raise ValueError(f"at most {SWEEP_LIMIT} patrons a call")
+        body = self._get_json(
+            "patrons",
+            {"id": ",".join(patron_ids), "fields": PATRON_FIELDS, "limit": len(patron_ids)},
+        )
+        found: dict[str, list[Any]] = {patron_id: [] for patron_id in patron_ids}
+        if body is None:  # code 107: none of them is a patron
+            return found
+        entries = body.get("entries")
+        if not isinstance(entries, list):
+            raise UpstreamMalformed("library answered a list without entries")
+        total = body.get("total")
+        if isinstance(total, int) and not isinstance(total, bool) and len(entries) < total:
+            raise UpstreamTruncated("library answered a truncated list")
+        for entry in entries:
+            patron_id = entry.get("id") if isinstance(entry, dict) else None
+            key = str(patron_id) if isinstance(patron_id, int | str) else None
+            if key not in found:
+                # An entry without one of the ids asked for cannot be placed: it may be a
+                # patron whose records must not end, so the whole answer is unusable.
+                raise UpstreamMalformed("library answered a patron it was not asked for")
+            found[key].append(entry)
+        return found
 
     def entries(self, path: str) -> list[dict[str, Any]]:
         """Every entry of a `{total, start, entries}` list, page by page."""

@@ -7,6 +7,8 @@ linked a card are covered.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,7 +29,7 @@ from connectors.base import (
     SweepMode,
 )
 from connectors.library.catalogue import ACCOUNT, FINE, HOLD, LOAN
-from connectors.library.client import SierraClient, sierra_token_url
+from connectors.library.client import PATRON_BATCH, SierraClient, sierra_token_url
 from connectors.models import LIBRARY_PATRON_ID, LibraryLink
 from wallet import crypto
 from wallet.catalogue import Labels
@@ -139,6 +141,43 @@ def parse_fine(entry: dict[str, Any]) -> UpstreamRecord:
     )
 
 
+def _patron_fetch(sierra: SierraClient, patron_id: str, patrons: list[Any]) -> CitizenFetch:
+    """One patron's records: the account from the patron's entry (`patrons`: what came for
+    the id; none, or a deleted one, means gone upstream and everything ends), then the
+    checkouts, holds and fines."""
+    fetch = CitizenFetch(complete_kinds=set(KINDS))
+    if not patrons or any(isinstance(p, dict) and p.get("deleted") is True for p in patrons):
+        return fetch
+    parsers = (
+        ("account", lambda: patrons, parse_account),
+        ("loan", lambda: sierra.entries(f"patrons/{patron_id}/checkouts"), parse_loan),
+        ("hold", lambda: sierra.entries(f"patrons/{patron_id}/holds"), parse_hold),
+        ("fine", lambda: sierra.entries(f"patrons/{patron_id}/fines"), parse_fine),
+    )
+    for kind, load, parse in parsers:
+        for entry in load():
+            try:
+                if not isinstance(entry, dict):
+                    raise InvalidRecord("entry is not an object")
+                fetch.records.append(parse(entry))
+            except InvalidRecord as exc:
+                fetch.rejected.append(f"library.{kind}: {exc}")
+                fetch.complete_kinds.discard(kind)
+    return fetch
+
+
+def _done(fetch: CitizenFetch) -> Future[CitizenFetch]:
+    future: Future[CitizenFetch] = Future()
+    future.set_result(fetch)
+    return future
+
+
+def _failed(error: Exception) -> Future[CitizenFetch]:
+    future: Future[CitizenFetch] = Future()
+    future.set_exception(error)
+    return future
+
+
 class LibraryConnector(Connector):
     source = "library"
     labels = Labels("Kirjasto", "Bibliotek", "Library")
@@ -246,30 +285,50 @@ class LibraryConnector(Connector):
         return Citizen.objects.filter(is_active=True, library_link__isnull=False)
 
     def fetch_citizen(self, *, citizen: Citizen, client: httpx.Client) -> CitizenFetch:
-        fetch = CitizenFetch(complete_kinds=set(KINDS))
         patron_id = linked_patron_id(citizen)
         if patron_id is None:
-            return fetch
+            return CitizenFetch(complete_kinds=set(KINDS))
         sierra = SierraClient(client)
         patron = sierra.patron(patron_id)
-        if patron is None or patron.get("deleted") is True:  # gone upstream: everything ends
-            return fetch
-        parsers = (
-            ("account", lambda: [patron], parse_account),
-            ("loan", lambda: sierra.entries(f"patrons/{patron_id}/checkouts"), parse_loan),
-            ("hold", lambda: sierra.entries(f"patrons/{patron_id}/holds"), parse_hold),
-            ("fine", lambda: sierra.entries(f"patrons/{patron_id}/fines"), parse_fine),
-        )
-        for kind, load, parse in parsers:
-            for entry in load():
-                try:
-                    if not isinstance(entry, dict):
-                        raise InvalidRecord("entry is not an object")
-                    fetch.records.append(parse(entry))
-                except InvalidRecord as exc:
-                    fetch.rejected.append(f"library.{kind}: {exc}")
-                    fetch.complete_kinds.discard(kind)
-        return fetch
+        return _patron_fetch(sierra, patron_id, [patron] if patron is not None else [])
+
+    def fetch_citizens(
+        self, *, citizens: Sequence[Citizen], client: httpx.Client, pool: Executor
+    ) -> Iterator[tuple[Citizen, Future[CitizenFetch]]]:
+        """Patrons in batches (`GET patrons?id=...`, PATRON_BATCH a call), then each patron's
+        checkouts, holds and fines, all on the pool. The patron ids are opened here, in the
+        sweep's thread (the citizens' keys), so the pool's threads only speak HTTP."""
+        sierra = SierraClient(client)
+        linked: list[tuple[Citizen, str]] = []
+        for citizen in citizens:
+            try:
+                patron_id = linked_patron_id(citizen)
+            except Exception as exc:  # their key is gone (erased meanwhile): theirs alone fails
+                yield citizen, _failed(exc)
+                continue
+            if patron_id is None:  # unlinked since the sweep began: everything ends
+                yield citizen, _done(CitizenFetch(complete_kinds=set(KINDS)))
+            else:
+                linked.append((citizen, patron_id))
+        pending: dict[Future[Any], list[tuple[Citizen, str]] | Citizen] = {}
+        for start in range(0, len(linked), PATRON_BATCH):
+            batch = linked[start : start + PATRON_BATCH]
+            pending[pool.submit(sierra.patrons, [pid for _, pid in batch])] = batch
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = pending.pop(future)
+                if isinstance(job, Citizen):  # one patron's lists: that citizen's fetch
+                    yield job, future
+                    continue
+                if future.exception() is not None:  # the batch failed: so did each of them
+                    for citizen, _ in job:
+                        yield citizen, future
+                    continue
+                patrons = future.result()
+                for citizen, patron_id in job:
+                    lists = pool.submit(_patron_fetch, sierra, patron_id, patrons[patron_id])
+                    pending[lists] = citizen
 
     def changed_citizens(self, *, since: datetime, client: httpx.Client) -> set[UUID] | None:
         stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

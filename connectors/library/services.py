@@ -17,7 +17,6 @@ import math
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-import httpx
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -25,7 +24,7 @@ from connectors.library.client import SierraClient
 from connectors.library.connector import LibraryConnector, barcode_index, patron_index
 from connectors.models import LIBRARY_PATRON_ID, LibraryLink, LinkAttempt, LinkAttemptCounter
 from connectors.tasks import citizen_sync_enqueue
-from connectors.transport import client_timeout
+from connectors.transport import upstream_client
 from wallet import crypto
 from wallet.models import Citizen
 from wallet.vault import citizen_writing
@@ -143,7 +142,7 @@ def library_card_link(*, citizen: Citizen, barcode: str, pin: str) -> LibraryLin
     _attempt_reserve(citizen, barcode)
     attempt = LinkAttempt.objects.create(citizen=citizen)
 
-    with httpx.Client(timeout=client_timeout()) as client:
+    with upstream_client() as client:
         sierra = SierraClient(client)
         if not sierra.validate(barcode=barcode, pin=pin):
             raise LinkError(

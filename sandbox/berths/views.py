@@ -4,16 +4,16 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from graphene_django.views import GraphQLView
 from graphql import GraphQLError
 
 from sandbox.bearer import bearer_token_check
 from sandbox.berths.graphql.errors import GENERAL_ERROR, VENEPAIKKA_ERROR
 from sandbox.berths.schema import schema
 from sandbox.demo import BERTHS_AUDIENCE
+from sandbox.graphql_view import PreparedDocumentsGraphQLView
 
 
-class BerthsGraphQLView(GraphQLView):
+class BerthsGraphQLView(PreparedDocumentsGraphQLView):
     """Bearer-token GraphQL endpoint: errors are HTTP 200 with ``extensions.type``; a query
     that does not parse or validate is HTTP 400 (graphene-django's behaviour)."""
 

@@ -80,6 +80,34 @@ def _range(text: str, name: str) -> tuple[str, str]:
     return text, text  # a single value: exactly that
 
 
+@dataclass(frozen=True)
+class IdSelection:
+    """``id=1,2,3`` (a list) or ``id=[1000,2000]`` (a range, either end open)."""
+
+    ids: frozenset[int] = frozenset()
+    range: tuple[int | None, int | None] | None = None
+
+
+MAX_IDS = MAX_LIMIT
+
+
+def id_param(query: QueryDict) -> IdSelection | None:
+    raw = query.get("id")
+    if raw is None:
+        return None
+    raw = raw.strip()
+    try:
+        if raw.startswith("["):
+            start, end = _range(raw, "id")
+            return IdSelection(range=(int(start) if start else None, int(end) if end else None))
+        ids = frozenset(int(part) for part in raw.split(","))
+    except ValueError:
+        raise invalid_parameter("id must be record ids, comma separated, or a range") from None
+    if len(ids) > MAX_IDS:
+        raise invalid_parameter(f"at most {MAX_IDS} ids")
+    return IdSelection(ids=ids)
+
+
 def datetime_range(query: QueryDict, name: str) -> Range[datetime] | None:
     raw = query.get(name)
     if raw is None:

@@ -25,7 +25,13 @@ from sandbox.library.errors import (
     invalid_parameter,
 )
 from sandbox.library.models import Patron
-from sandbox.library.params import date_range, datetime_range, fields_param, page_params
+from sandbox.library.params import (
+    date_range,
+    datetime_range,
+    fields_param,
+    id_param,
+    page_params,
+)
 from sandbox.library.representations import (
     CHECKOUT_FIELDS,
     FINE_FIELDS,
@@ -159,10 +165,29 @@ def patron_detail(request: HttpRequest, patron_id: int) -> HttpResponse:
 @api_view
 @require_GET
 def patron_list(request: HttpRequest) -> HttpResponse:
-    """All patrons by id, for sweeps: ``updatedDate=[from,to]``; or the deleted ones:
-    ``deleted=true&deletedDate=[from,to]``. A date range with nothing in it answers 404 (107)."""
+    """Patrons by id, for sweeps: ``updatedDate=[from,to]``; the deleted ones:
+    ``deleted=true&deletedDate=[from,to]``; or those of ``id=1,2,3`` / ``id=[from,to]``, live
+    and deleted alike unless ``deleted`` says which. A date range or an id selection with
+    nothing in it answers 404 (107)."""
     limit, offset = page_params(request.GET)
-    if request.GET.get("deleted") == "true":
+    ids = id_param(request.GET)
+    deleted_flag = request.GET.get("deleted")
+    if deleted_flag not in (None, "true", "false"):
+        raise invalid_parameter("deleted must be true or false")
+    if ids is not None:
+        fields = _patron_fields(request)
+        rows: list[dict[str, Any]] = []
+        if deleted_flag != "true":
+            updated = datetime_range(request.GET, "updatedDate")
+            live = selectors.patron_list(updated=updated, ids=ids)
+            rows += [record_json(patron, PATRON_FIELDS, fields) for patron in live]
+        if deleted_flag != "false":
+            deleted = date_range(request.GET, "deletedDate")
+            gone = selectors.deleted_patron_list(deleted=deleted, ids=ids)
+            rows += [deleted_patron_json(patron) for patron in gone]
+        entries = sorted(rows, key=lambda row: row["id"])[offset : offset + limit]
+        ranged = True
+    elif deleted_flag == "true":
         deleted = date_range(request.GET, "deletedDate")
         gone = selectors.deleted_patron_list(deleted=deleted)[offset : offset + limit]
         entries = [deleted_patron_json(patron) for patron in gone]

@@ -4,16 +4,16 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from graphene_django.views import GraphQLView
 from graphql import GraphQLError
 
 from sandbox.bearer import bearer_token_check
 from sandbox.demo import YOUTH_AUDIENCE
+from sandbox.graphql_view import PreparedDocumentsGraphQLView
 from sandbox.youth.graphql.errors import GENERAL_ERROR
 from sandbox.youth.schema import schema
 
 
-class YouthGraphQLView(GraphQLView):
+class YouthGraphQLView(PreparedDocumentsGraphQLView):
     """Bearer-token GraphQL endpoint: errors are HTTP 200 with ``extensions.code``; a query
     that does not parse or validate is HTTP 400 (graphene-django's behaviour)."""
 

@@ -91,3 +91,32 @@ def test_development_starts_without_a_source_s_secret_and_warns():
     result = _manage("check", DJANGO_DEBUG="true", LIBRARY_CLIENT_KEY="")
     assert result.returncode == 0, result.stderr
     assert "connectors.W001" in result.stderr + result.stdout
+
+
+def test_every_source_has_an_upstream_budget_read_from_its_own_variables(settings):
+    assert {
+        source: (values["MAX_IN_FLIGHT"], values["MAX_CALLS_PER_SECOND"])
+        for source in ("youth", "berths", "library")
+        if (values := conf.resolved(source, settings.CONNECTORS))
+    } == {"youth": (8, 25.0), "berths": (8, 25.0), "library": (8, 25.0)}
+    problems = _problems(
+        youth={"PACKAGE": "connectors.youth", "MAX_IN_FLIGHT": 0},
+        berths={"PACKAGE": "connectors.berths", "MAX_CALLS_PER_SECOND": 0.0},
+    )
+    assert any(
+        p.startswith("CONNECTORS['youth']['MAX_IN_FLIGHT'] must be at least 1")
+        and "YOUTH_MAX_IN_FLIGHT" in p
+        for p in problems
+    )
+    assert any(
+        p.startswith("CONNECTORS['berths']['MAX_CALLS_PER_SECOND'] must be at least 0.1")
+        for p in problems
+    )
+
+
+def test_a_budget_of_no_calls_stops_start_up():
+    result = _manage("check", LIBRARY_MAX_IN_FLIGHT="0")
+    assert result.returncode != 0
+    assert "CONNECTORS['library']['MAX_IN_FLIGHT'] must be at least 1" in (
+        result.stderr + result.stdout
+    )

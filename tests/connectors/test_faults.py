@@ -1,15 +1,19 @@
-"""The fault matrix: every fault kind the simulators can inject, against every connector.
+"""The fault matrix: every fault kind the simulators can inject, against every connector, for
+one citizen's sync and for sweeps with many calls in flight (the library's in batches).
 
 Whatever the fault, the earlier good data stays as it was, the run is recorded as failed or
 partial with the reason, and once the fault clears the next run completes.
 """
+
+import uuid
 
 import pytest
 
 from connectors import services
 from connectors.library.services import library_card_link
 from connectors.models import SyncRun
-from sandbox.demo import AINO, EERO, EERO_LIBRARY
+from sandbox.demo import AINO, EERO, EERO_LIBRARY, SOFIA, SOFIA_LIBRARY
+from tests.connector_settings import connector_settings
 from wallet.models import DataRecord
 from wallet.services import citizen_get_or_create
 
@@ -64,6 +68,56 @@ def test_fault_keeps_earlier_data_is_recorded_and_clears(sandbox, fast_failures,
     assert recovered.unchanged == len(before)
 
 
+@pytest.fixture
+def swept_citizens(sandbox):
+    """Aino, eero and sofia (eero's and sofia's library cards linked), and five strangers the
+    upstreams do not know: the youth and berth sweeps make eight calls, the library's two
+    patrons' lists and one batch."""
+    people = [
+        citizen_get_or_create(issuer=sandbox.issuer, subject=str(p.sub))[0]
+        for p in (AINO, EERO, SOFIA)
+    ]
+    for citizen, card in ((people[1], EERO_LIBRARY), (people[2], SOFIA_LIBRARY)):
+        library_card_link(citizen=citizen, barcode=card.barcode, pin=card.pin)
+    for _ in range(5):
+        citizen_get_or_create(issuer=sandbox.issuer, subject=str(uuid.uuid4()))
+    return people
+
+
+def _all_records(source):
+    return {
+        row.pk: (bytes(row.payload), row.state) for row in DataRecord.objects.filter(source=source)
+    }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_fault_in_a_concurrent_sweep_keeps_earlier_data_is_recorded_and_clears(
+    sandbox, fast_failures, swept_citizens, settings, source, kind
+):
+    connector_settings(settings, source, MAX_IN_FLIGHT=4, MAX_CALLS_PER_SECOND=1000.0)
+    good = services.sweep_start(source=source, incremental=False, trigger="test")
+    assert good.status == SyncRun.Status.SUCCEEDED, good.errors
+    before = _all_records(source)
+    assert before
+
+    sandbox.set_faults(f"{source}:{kind}:1.0")
+    try:
+        faulty = services.sweep_start(source=source, incremental=False, trigger="test")
+    finally:
+        sandbox.clear_faults()
+
+    assert faulty.status in (SyncRun.Status.FAILED, SyncRun.Status.PARTIAL), (kind, faulty.errors)
+    assert faulty.error_code and faulty.errors, "the reason is recorded"
+    assert faulty.citizens == good.citizens, "every citizen counted once"
+    assert _all_records(source) == before, "earlier good data must stay as it was"
+
+    recovered = services.sweep_start(source=source, incremental=False, trigger="test")
+    assert recovered.status == SyncRun.Status.SUCCEEDED, recovered.errors
+    assert (recovered.created, recovered.updated, recovered.ended) == (0, 0, 0)
+    assert recovered.unchanged == len(before)
+
+
 MIXED_FAULTS = ",".join(f"{system}:{kind}:0.15" for system in sorted(SOURCES) for kind in KINDS)
 
 
@@ -94,6 +148,8 @@ def test_sweeps_under_mixed_faults_lose_nothing_and_complete_once_cleared(
 
     point_settings_at(settings, crowded_sandbox)
     settings.CONNECTOR_READ_TIMEOUT = 0.5
+    for source in SOURCES:  # many calls in flight, the library's patrons in one batch
+        connector_settings(settings, source, MAX_IN_FLIGHT=6, MAX_CALLS_PER_SECOND=1000.0)
     seed_wallets(count=30, citizen_seed=1, issuer=crowded_sandbox.issuer)
     sources = sorted(SOURCES)
 

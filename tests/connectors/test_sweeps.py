@@ -1,16 +1,21 @@
 """Sweeps over every citizen with a wallet: idempotent, locked per source, recorded, recoverable."""
 
 import json
+import time
+import uuid
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from connectors import services
 from connectors.models import ConnectorConfig, SyncRun
 from sandbox.demo import AINO, EERO, SOFIA
+from tests.connector_settings import connector_settings
 from wallet.models import Citizen, DataRecord
 from wallet.services import citizen_get_or_create
 
@@ -116,3 +121,106 @@ def test_sync_command_prints_one_json_summary_and_exits_by_outcome(sandbox, citi
     code, out = _sync_command("--source", "youth", "--citizen", str(AINO.sub), "--json")
     assert code == 1
     assert json.loads(out)["runs"][0]["error_code"] == "UPSTREAM_AUTH_FAILED"
+
+
+# --- Many calls in flight ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def strangers(sandbox):
+    """Citizens with wallets whom the upstreams do not know (each still costs one call)."""
+    return [
+        citizen_get_or_create(issuer=sandbox.issuer, subject=str(uuid.uuid4()))[0]
+        for _ in range(17)
+    ]
+
+
+def test_a_sweep_never_has_more_calls_in_flight_than_the_sources_budget(
+    sandbox, citizens, strangers, settings
+):
+    connector_settings(settings, "youth", MAX_IN_FLIGHT=3, MAX_CALLS_PER_SECOND=1000.0)
+    sandbox.reset_traffic(latency_ms=100)  # every answer takes a while: calls overlap
+    try:
+        run = services.sweep_start(source="youth", incremental=False, trigger="test")
+        seen = sandbox.traffic()["youth"]
+    finally:
+        sandbox.reset_traffic(latency_ms=0)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert (run.citizens, run.created) == (20, 1)
+    assert seen["requests"] == 20  # one call a citizen
+    assert 1 < seen["max_in_flight"] <= 3  # they overlapped, never beyond the budget
+
+
+def test_a_sweep_keeps_to_the_sources_calls_per_second(sandbox, citizens, strangers, settings):
+    connector_settings(settings, "youth", MAX_IN_FLIGHT=4, MAX_CALLS_PER_SECOND=10.0)
+    sandbox.reset_traffic()
+    started = time.monotonic()
+    run = services.sweep_start(source="youth", incremental=False, trigger="test")
+    elapsed = time.monotonic() - started
+
+    calls = sandbox.traffic()["youth"]["requests"]
+    assert run.status == SyncRun.Status.SUCCEEDED and calls == 20
+    # after a burst of as many as may be in flight, no faster than 10 a second (a bound that
+    # holds however slow the machine is: a late call only adds to the elapsed time)
+    assert calls <= 4 + 10.0 * elapsed
+
+
+def test_concurrent_chunks_count_every_citizen_exactly_once(sandbox, citizens, strangers, settings):
+    settings.SYNC_CHUNK_SIZE = 6
+    connector_settings(settings, "youth", MAX_IN_FLIGHT=5, MAX_CALLS_PER_SECOND=1000.0)
+
+    first = services.sweep_start(source="youth", incremental=False, trigger="test")
+    second = services.sweep_start(source="youth", incremental=False, trigger="test")
+
+    assert (first.chunks_total, first.chunks_done, first.status) == (4, 4, "succeeded")
+    assert (first.citizens, first.fetched, first.created, first.unchanged) == (20, 1, 1, 0)
+    assert (second.citizens, second.created, second.updated, second.unchanged) == (20, 0, 0, 1)
+    assert DataRecord.objects.filter(source="youth").count() == 1
+
+
+def test_an_opened_breaker_stops_the_calls_of_the_whole_pool(
+    sandbox, citizens, strangers, settings
+):
+    settings.CONNECTOR_BREAKER_THRESHOLD = 3
+    settings.CONNECTOR_MAX_ATTEMPTS = 1
+    connector_settings(settings, "youth", MAX_IN_FLIGHT=4, MAX_CALLS_PER_SECOND=1000.0)
+    services.sweep_start(source="youth", incremental=False, trigger="test")
+    before = {(pk, bytes(payload), state) for pk, payload, state in _rows()}
+
+    sandbox.set_faults("youth:500:1.0")
+    sandbox.reset_traffic()
+    try:
+        run = services.sweep_start(source="youth", incremental=False, trigger="test")
+        calls = sandbox.traffic()["youth"]["requests"]
+    finally:
+        sandbox.clear_faults()
+
+    assert run.status == SyncRun.Status.FAILED and run.citizens_failed == 20
+    assert {e["code"] for e in run.errors} == {"UPSTREAM_UNAVAILABLE", "UPSTREAM_CIRCUIT_OPEN"}
+    # the three failures that opened it, and at most the calls already in flight then
+    assert 3 <= calls <= 3 + 4
+    assert {(pk, bytes(payload), state) for pk, payload, state in _rows()} == before
+
+
+def _rows():
+    return DataRecord.objects.values_list("pk", "payload", "state")
+
+
+def test_a_long_chunk_keeps_the_runs_heartbeat_going(sandbox, citizens, strangers, settings):
+    # given: a heartbeat due after every citizen (the interval is a quarter of the staleness)
+    settings.SYNC_STALE_SECONDS = 0
+    connector_settings(settings, "youth", MAX_IN_FLIGHT=4, MAX_CALLS_PER_SECOND=1000.0)
+
+    with CaptureQueriesContext(connection) as captured:
+        run = services.sweep_start(source="youth", incremental=False, trigger="test")
+
+    beats = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("UPDATE")
+        and "heartbeat_at" in q["sql"]
+        and "chunks_done" not in q["sql"]
+    ]
+    assert run.status == SyncRun.Status.SUCCEEDED and run.citizens == 20
+    assert len(beats) >= 19  # while storing, not only when the chunk is done

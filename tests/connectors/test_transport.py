@@ -15,6 +15,7 @@ from connectors.transport import (
     AccessToken,
     GraphQLErrorConvention,
     ServiceTokens,
+    upstream_client,
 )
 from connectors.youth.connector import YOUTH_ERRORS
 from sandbox.demo import AINO, EERO, EERO_LIBRARY
@@ -257,3 +258,17 @@ def test_a_library_404_without_sierras_not_found_code_ends_nothing(sandbox):
     assert failed.error_code == "UPSTREAM_REJECTED"
     assert _snapshot(eero, "library") == before, "no record ended"
     assert _sync(eero, "library").status == SyncRun.Status.SUCCEEDED
+
+
+def test_the_upstream_client_keeps_no_cookie_an_answer_sets(sandbox):
+    token = sandbox.service_token(scope="youth")["access_token"]
+    with upstream_client() as client:
+        for _ in range(2):
+            response = client.post(
+                sandbox.youth_graphql_url,
+                json={"query": "{ __typename }"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 200 and "set-cookie" in response.headers
+            assert "cookie" not in response.request.headers
+        assert len(client.cookies) == 0

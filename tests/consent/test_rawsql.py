@@ -14,20 +14,53 @@ from consent.demo import demo_services_seed
 from consent.selectors import consents_for_read
 from tests.consent.test_queries import _citizen, _consent, _read
 from wallet import rawsql as core_rawsql
-from wallet.models import AccessLogEntry, AccessLogHead, Citizen
+from wallet.models import AccessLogEntry, AccessLogHead, Citizen, DataRecord, Profile
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 def test_consents_statement_names_no_table_of_the_core_itself():
-    # the citizen and the log head come in through the core's fragment, named by the core
+    # the citizen, the log head, the profile and the records come in through the core's
+    # statement around the consents, named by the core
     source = inspect.getsource(rawsql)
-    for model in (Citizen, AccessLogHead, AccessLogEntry):
+    for model in (Citizen, AccessLogHead, AccessLogEntry, Profile, DataRecord):
         assert model._meta.db_table not in source
         assert core_rawsql.table(model) not in source
-    fragment = core_rawsql.citizen_with_log_head(citizen_id='c."citizen_id"')
-    assert fragment.joins in rawsql.GRANTS_FOR_READ
-    assert fragment.columns in rawsql.GRANTS_FOR_READ
+    statement = rawsql.grants_for_read_statement(2, True)
+    assert (
+        statement.sql
+        == core_rawsql.rows_with_wallet(
+            target=rawsql.CONSENTS_OF_PAIRWISE_ID, width=4, kinds=2, profile=True
+        ).sql
+    )
+    assert statement is rawsql.grants_for_read_statement(2, True)  # built once a shape
+
+
+def test_read_target_holds_the_asked_kinds_sealed_and_nothing_of_other_kinds():
+    # given a citizen with a profile and a youth card, who consented to two fields
+    service = demo_services_seed()[0]
+    citizen = _citizen()
+    consent = _consent(citizen, service)
+
+    # when the read asks for the youth card's kind only, then for the profile only
+    youth = consents_for_read(
+        service_id=service.pk,
+        pairwise_id=consent.subject.pairwise_id,
+        field_ids=["youth.membership.status"],
+    )
+    profile = consents_for_read(
+        service_id=service.pk,
+        pairwise_id=consent.subject.pairwise_id,
+        field_ids=["profile.email"],
+    )
+
+    # then each holds that part, still sealed, and not the other
+    assert youth is not None and profile is not None
+    assert youth.wallet.profile is None
+    [record] = youth.wallet.records
+    assert (record.source, record.kind) == ("youth", "membership")
+    assert isinstance(record.payload, bytes | memoryview) and b"ACTIVE" not in bytes(record.payload)
+    assert profile.wallet.records == [] and profile.wallet.profile is not None
 
 
 def test_read_target_holds_typed_rows_not_model_instances():

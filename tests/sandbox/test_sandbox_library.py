@@ -406,6 +406,39 @@ def test_deleted_sweep_lists_deleted_patrons(get: Get) -> None:
     ]
 
 
+def test_patrons_by_id_list_live_and_deleted_alike_in_id_order(sandbox: Sandbox, get: Get) -> None:
+    first, second = (bench_patron_id(i) for i in _bench_patron_indexes(sandbox)[:2])
+    deleted = DELETED_LIBRARY_PATRONS[0].patron_id
+    ids = f"{second},{deleted},{first},999"  # 999: no such patron, simply not listed
+
+    page = get("patrons", {"id": ids, "fields": "id,barcodes", "limit": 4}).json()
+
+    assert [entry["id"] for entry in page["entries"]] == [deleted, first, second]
+    assert page["total"] == 3
+    assert page["entries"][0] == {"id": deleted, "deletedDate": "2026-10-15", "deleted": True}
+    assert page["entries"][1]["barcodes"] == [bench_patron_barcode(0)]
+    live = get("patrons", {"id": ids, "deleted": "false"}).json()
+    assert [entry["id"] for entry in live["entries"]] == [first, second]
+    gone = get("patrons", {"id": ids, "deleted": "true"}).json()
+    assert [entry["id"] for entry in gone["entries"]] == [deleted]
+
+
+def test_patrons_by_id_range(sandbox: Sandbox, get: Get) -> None:
+    ids = sorted(bench_patron_id(i) for i in _bench_patron_indexes(sandbox))
+    page = get("patrons", {"id": f"[{ids[1]},{ids[3]}]", "deleted": "false"}).json()
+    assert [entry["id"] for entry in page["entries"]] == ids[1:4]
+    from_third = get("patrons", {"id": f"[{ids[2]},]", "deleted": "false", "limit": 100}).json()
+    assert [entry["id"] for entry in from_third["entries"]] == ids[2:]
+
+
+def test_patrons_by_id_with_none_of_them_is_404_and_a_bad_id_400(get: Get) -> None:
+    nobody = get("patrons", {"id": "998,999"})
+    assert (nobody.status_code, nobody.json()["code"]) == (404, 107)
+    for bad in ("1,two", "[1,", ",", "[a,b]"):
+        refused = get("patrons", {"id": bad})
+        assert (refused.status_code, refused.json()["code"]) == (400, 108), bad
+
+
 @pytest.mark.parametrize(
     "params",
     [

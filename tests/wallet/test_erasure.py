@@ -740,9 +740,13 @@ def test_a_sync_that_meets_an_erasure_skips_the_citizen_without_an_error(
         citizen_erase(citizen=scene.citizen)
     outcome = sync_engine.Outcome()
 
+    youth = connector_for("youth")
     with httpx.Client(timeout=10) as client:
         sync_engine._sync_one(
-            connector=connector_for("youth"), citizen=scene.citizen, client=client, outcome=outcome
+            connector=youth,
+            citizen=scene.citizen,
+            fetched=lambda: youth.fetch_citizen(citizen=scene.citizen, client=client),
+            outcome=outcome,
         )
 
     assert (outcome.citizens, outcome.citizens_failed, outcome.errors) == (0, 0, [])

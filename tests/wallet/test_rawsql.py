@@ -110,3 +110,67 @@ def test_the_citizen_and_log_head_fragment_reads_both_or_no_head():
     citizen_row = next(c for c in read if c.id == with_head.pk)
     assert citizen_row == rawsql.CitizenRow(id=with_head.pk, data_key_generation=1, is_active=True)
     assert citizen_row.pk == with_head.pk and not hasattr(citizen_row, "save")
+
+
+def _target_of(citizen_ids):
+    """A caller's target: one row per citizen id given (its own values: the id as text)."""
+    rows = " UNION ALL ".join(
+        f"SELECT {rawsql.column(Citizen, 'issuer')}, {rawsql.column(Citizen, 'date_joined')}, "
+        f"{rawsql.column(Citizen, 'pk')}, {rawsql.column(Citizen, 'pk')} "
+        f"FROM {rawsql.table(Citizen)} WHERE {rawsql.column(Citizen, 'pk')} = %s"
+        for _ in citizen_ids
+    )
+    return rows, [rawsql.uuid_param(pk, connection) for pk in citizen_ids]
+
+
+@pytest.mark.parametrize(
+    ("kinds", "profile"),
+    [
+        ([], False),
+        ([], True),
+        ([("youth", "membership")], False),
+        ([("youth", "membership"), ("berths", "lease")], True),
+    ],
+)
+def test_rows_with_wallet_reads_the_callers_rows_the_citizen_and_what_was_asked(kinds, profile):
+    # given a citizen with a profile, a youth card and a lease that ended
+    citizen = _citizen_with_data()
+    records_upsert(
+        citizen=citizen,
+        source="berths",
+        records=[UpstreamRecord(kind="lease", external_id="b1", payload={"harbor": "H"})],
+    )
+    records_upsert(citizen=citizen, source="berths", records=[], complete_kinds=["lease"])
+    AccessLogHead.objects.create(citizen=citizen, seq=3, mac="m", generation=1)
+    target, params = _target_of([citizen.pk])
+    statement = rawsql.rows_with_wallet(target=target, width=1, kinds=len(kinds), profile=profile)
+
+    # when the statement runs
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, params + statement.kinds_params(kinds))
+        read = statement.read(cursor.fetchall())
+
+    # then the caller's row, the citizen, and only the profile and active records asked for
+    assert read.rows == [(citizen.issuer,)]
+    assert read.citizen == rawsql.CitizenRow(citizen.pk, citizen.data_key_generation, True)
+    assert read.log_head == rawsql.LogHead(seq=3, mac="m", generation=1)
+    assert (read.wallet.profile is not None) is profile
+    expected = [("youth", "membership")] if ("youth", "membership") in kinds else []
+    assert [(r.source, r.kind) for r in read.wallet.records] == expected
+    assert all(isinstance(r, rawsql.RecordRow) for r in read.wallet.records)
+
+
+def test_rows_with_wallet_reads_no_data_without_a_row_of_the_caller():
+    citizen = _citizen_with_data()
+    target, _ = _target_of([citizen.pk])
+    statement = rawsql.rows_with_wallet(target=target, width=1, kinds=1, profile=True)
+
+    with connection.cursor() as cursor:
+        unknown = [rawsql.uuid_param(uuid.uuid4(), connection)]
+        cursor.execute(statement.sql, unknown + statement.kinds_params([("youth", "membership")]))
+        read = statement.read(cursor.fetchall())
+
+    assert read.rows == [] and read.citizen is None
+    assert read.wallet == rawsql.SealedWallet(profile=None, records=[])
+    with pytest.raises(ValueError, match="built for 1 kinds"):
+        statement.kinds_params([])

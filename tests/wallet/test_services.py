@@ -3,9 +3,10 @@ import pytest
 from tests.factories import CitizenFactory
 from tests.queries import assert_num_queries
 from wallet import services
-from wallet.models import CitizenKey, DataRecord, Profile
+from wallet.models import Citizen, CitizenKey, DataRecord, Profile
 from wallet.selectors import citizen_wallet
 from wallet.services import UpstreamRecord
+from wallet.vault import CitizenClosed
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -27,13 +28,14 @@ def test_same_upstream_data_twice_writes_nothing_the_second_time():
     row = DataRecord.objects.get()
     before = (bytes(row.payload), row.updated_at)
 
-    # data: savepoint, lock citizen, select the citizen's records, release; keys: 1 data key.
-    with assert_num_queries(default=4, keys=1) as captured:
+    # data: the citizen's records' keys and digests, nothing locked; keys: none (nothing to seal)
+    with assert_num_queries(default=1, keys=0) as captured:
         second = services.records_upsert(
             citizen=citizen, source="youth", records=[_card()], complete_kinds={"membership"}
         )
     statements = [q["sql"] for c in captured.values() for q in c.captured_queries]
     assert not [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert "FOR UPDATE" not in " ".join(statements).upper()
     assert (second.created, second.updated, second.unchanged) == (0, 0, 1)
     row.refresh_from_db()
     assert (bytes(row.payload), row.updated_at) == before
@@ -141,3 +143,19 @@ def test_citizen_is_keyed_on_issuer_and_subject():
     assert created and not created_again
     assert a.pk == b.pk != c.pk
     assert not a.has_usable_password()
+
+
+def test_an_upsert_with_something_to_end_or_a_closed_citizen_takes_the_locked_path():
+    citizen = CitizenFactory()
+    services.records_upsert(
+        citizen=citizen, source="youth", records=[_card()], complete_kinds={"membership"}
+    )
+    # nothing came and the kind is complete: the card ends, so the write goes through
+    ended = services.records_upsert(
+        citizen=citizen, source="youth", records=[], complete_kinds={"membership"}
+    )
+    assert ended.ended == 1 and DataRecord.objects.get().state == DataRecord.State.ENDED
+
+    Citizen.objects.filter(pk=citizen.pk).update(is_active=False)
+    with pytest.raises(CitizenClosed):  # unchanged or not, nothing is written for them
+        services.records_upsert(citizen=citizen, source="youth", records=[])

@@ -102,6 +102,11 @@ def test_development_without_the_citizen_clients_starts_and_warns():
             "WALLET_OIDC_CLIENT_SECRET and OIDC_RP_CLIENT_SECRET are both set, to different values",
         ),
         ({"OIDC_CLAIMS_SOURCE": "both"}, "OIDC_CLAIMS_SOURCE must be 'userinfo' or 'token'"),
+        (
+            {"DATABASE_CONN_HEALTH_CHECK_AFTER_IDLE": "-1"},
+            "DATABASE_CONN_HEALTH_CHECK_AFTER_IDLE must be 0 or more seconds",
+        ),
+        ({"DATABASE_PREPARED_STATEMENTS": "sometimes"}, "DATABASE_PREPARED_STATEMENTS must be"),
     ],
 )
 def test_bad_configuration_stops_start_up_with_a_clear_message(env, message):

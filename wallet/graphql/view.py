@@ -26,7 +26,7 @@ from django.http import (
     JsonResponse,
 )
 from django.middleware.csrf import CsrfViewMiddleware
-from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
@@ -40,6 +40,7 @@ from wallet.auth.principal import (
     principal_from_token,
     service_for_client,
 )
+from wallet.bearer_api import bearer_api
 from wallet.erasure import ErasureIncomplete, IssuedBeforeErasure
 from wallet.graphql.documents import document_prepare
 from wallet.graphql.errors import ApiError, ErrorCode
@@ -155,6 +156,7 @@ def _is_client_error(error: GraphQLError) -> bool:
     return error.path is None and (original is None or isinstance(original, GraphQLError))
 
 
+@bearer_api  # a bearer call skips the browsers' middleware (wallet/bearer_api.py)
 @method_decorator(csrf_exempt, name="dispatch")
 class WalletGraphQLView(GraphQLView):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -198,9 +200,8 @@ class WalletGraphQLView(GraphQLView):
                 # An anonymous caller asked for something that needs a principal.
                 response.status_code = 401
                 response["WWW-Authenticate"] = _WWW_AUTHENTICATE_ANONYMOUS
-        # Personal data: never cached by a browser or a proxy.
+        # Personal data: never cached by a browser or a proxy (no-store, private).
         add_never_cache_headers(response)
-        patch_cache_control(response, private=True)
         return response
 
     def parse_body(self, request: HttpRequest) -> Any:
