@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import platform
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -309,15 +308,6 @@ def _probe(selected: list[str], args: argparse.Namespace) -> tuple[dict[str, str
     return skipped, versions
 
 
-def _command_line() -> str:
-    python = Path(sys.executable)
-    try:
-        shown = str(python.relative_to(REPO_ROOT))
-    except ValueError:
-        shown = str(python)
-    return shlex.join([shown, "-m", "bench", *sys.argv[1:]])
-
-
 def main() -> int:
     args = _parser().parse_args()
     sizes = QUICK if args.quick else FULL
@@ -386,7 +376,7 @@ def main() -> int:
     machine["load_average_at_end"] = round(os.getloadavg()[0], 2)
 
     run = {
-        "command": _command_line(),
+        "command": services.command_line("bench"),
         "make_command": os.environ.get("BENCH_MAKE_COMMAND", ""),
         "quick": args.quick,
         "started": started.isoformat(timespec="seconds"),

@@ -39,7 +39,6 @@ import logging
 import os
 import platform
 import resource
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -470,15 +469,6 @@ def run(
     }
 
 
-def _command_line() -> str:
-    python = Path(sys.executable)
-    try:
-        shown = str(python.relative_to(REPO_ROOT))
-    except ValueError:
-        shown = str(python)
-    return shlex.join([shown, "-m", "bench.load", *sys.argv[1:]])
-
-
 def main() -> int:
     from bench import services
 
@@ -524,7 +514,7 @@ def main() -> int:
         phases=phases,
     )
     record = {
-        "command": _command_line(),
+        "command": services.command_line("bench.load"),
         "make_command": os.environ.get("LOAD_MAKE_COMMAND", ""),
         "full": full,
         "started": began.isoformat(timespec="seconds"),

@@ -12,6 +12,9 @@ report; a benchmark whose service does not answer is skipped, never silently.
 from __future__ import annotations
 
 import os
+import shlex
+import sys
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432"
@@ -69,3 +72,14 @@ def redis_problem(url: str, *, timeout: int = 3) -> tuple[str | None, str | None
         return None, str(version) if version else None
     except Exception as error:  # any failure to connect is a reason to skip
         return f"Redis at {redacted(url)} does not answer ({type(error).__name__}: {error})", None
+
+
+def command_line(module: str) -> str:
+    """How this run was started, as a reader would type it: `python -m <module>` and the same
+    arguments, the interpreter shown relative to the repository when it is inside it."""
+    python = Path(sys.executable)
+    try:
+        shown = str(python.relative_to(Path(__file__).resolve().parent.parent))
+    except ValueError:
+        shown = str(python)
+    return shlex.join([shown, "-m", module, *sys.argv[1:]])
